@@ -1,0 +1,65 @@
+"""System checks for the host's configuration, ids ``readout_annotations.E0xx``."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.apps import apps
+from django.core.checks import Error, Tags, register
+
+from .conf import PREFIX, app_settings
+
+REQUIRED_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "rest_framework")
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs) -> list[Error]:
+    errors = []
+    zone = app_settings.TIMEZONE
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError):
+        errors.append(
+            Error(
+                f"{PREFIX}TIMEZONE is {zone!r}, which is not an IANA time zone.",
+                hint='Use a name such as "Asia/Shanghai" or "UTC".',
+                id="readout_annotations.E001",
+            )
+        )
+    for index, name in enumerate(("MAX_IMPORT_BYTES", "ANNOTATIONS_PER_STATEMENT", "PAGE_SIZE", "MAX_PAGE_SIZE")):
+        value = getattr(app_settings, name)
+        if not _positive_int(value):
+            errors.append(
+                Error(
+                    f"{PREFIX}{name} is {value!r}; it must be a positive integer.",
+                    hint="Remove the setting to use the default, or set a whole number above zero.",
+                    id=f"readout_annotations.E00{index + 2}",
+                )
+            )
+    page_size, max_page_size = app_settings.PAGE_SIZE, app_settings.MAX_PAGE_SIZE
+    if _positive_int(page_size) and _positive_int(max_page_size) and page_size > max_page_size:
+        errors.append(
+            Error(
+                f"{PREFIX}PAGE_SIZE ({page_size}) is larger than {PREFIX}MAX_PAGE_SIZE ({max_page_size}).",
+                hint="Lower PAGE_SIZE or raise MAX_PAGE_SIZE.",
+                id="readout_annotations.E006",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_installed_apps(app_configs=None, **kwargs) -> list[Error]:
+    return [
+        Error(
+            f"readout_annotations needs {app!r} in INSTALLED_APPS.",
+            hint=f"Add {app!r} to INSTALLED_APPS.",
+            id="readout_annotations.E007",
+        )
+        for app in REQUIRED_APPS
+        if not apps.is_installed(app)
+    ]

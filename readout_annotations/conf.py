@@ -1,0 +1,39 @@
+"""The app's settings, in one object.
+
+Every setting is read from the host's Django settings at access time (so
+``override_settings`` works in tests) under the ``READOUT_ANNOTATIONS_`` prefix,
+falling back to the default below::
+
+    from readout_annotations.conf import app_settings
+    app_settings.TIMEZONE
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+PREFIX = "READOUT_ANNOTATIONS_"
+
+DEFAULTS: dict[str, object] = {
+    # Zone of the ``YYYY-MM-DD HH:MM`` timestamp in imported readout files.
+    "TIMEZONE": "Asia/Shanghai",
+    # Largest readout file ``import_readout`` and the API accept, in bytes.
+    "MAX_IMPORT_BYTES": 2 * 1024 * 1024,
+    # Human annotations every statement needs before a readout counts as annotated.
+    "ANNOTATIONS_PER_STATEMENT": 2,
+    # API pagination: default and largest ``page_size``.
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 1000,
+}
+
+
+class AppSettings:
+    """Attribute access to the prefixed settings with their defaults."""
+
+    def __getattr__(self, name: str) -> object:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown readout_annotations setting: {name!r}")
+        return getattr(settings, PREFIX + name, DEFAULTS[name])
+
+
+app_settings = AppSettings()

@@ -1,0 +1,637 @@
+"""Readouts, their statements, speakers, stance targets and annotations.
+
+Integrity lives in the database wherever every supported backend can enforce it
+(unique and check constraints with explicit names); what a database cannot check
+(a statement's text is the slice of its readout's text at its offsets, statements
+do not overlap, a readout's text does not change under its statements) is checked
+in ``clean()`` and again in ``save()``.
+
+Gold: at most one gold annotation per statement, on every backend. MariaDB ignores
+conditional unique constraints, so a gold annotation also points at its statement
+through ``gold_statement``, a nullable one-to-one column (NULLs never collide), and
+a check constraint keeps ``gold`` and ``gold_statement`` in step.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import django
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from . import text as text_module
+
+ADJUDICATE_PERMISSION = "readout_annotations.adjudicate_annotation"
+
+
+def check_constraint(*, name: str, condition: Q) -> models.CheckConstraint:
+    """A ``CheckConstraint`` on every supported Django (``check=`` became ``condition=`` in 5.1)."""
+    keyword = "condition" if django.VERSION >= (5, 1) else "check"
+    return models.CheckConstraint(name=name, **{keyword: condition})
+
+
+def choices_check(name: str, field: str, choices: type[models.TextChoices], *, blank: bool = False):
+    allowed = list(choices.values) + ([""] if blank else [])
+    return check_constraint(name=name, condition=Q(**{f"{field}__in": allowed}))
+
+
+class SlugManager(models.Manager):
+    def get_by_natural_key(self, slug: str):
+        return self.get(slug=slug)
+
+
+class SlugModel(models.Model):
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+# --------------------------------------------------------------------------- readouts
+
+
+class ReadoutQuerySet(models.QuerySet):
+    @transaction.atomic
+    def create_segmented(self, **fields) -> Readout:
+        """Create a readout and one statement per sentence of its text (see ``text.segment``)."""
+        readout = self.create(**fields)
+        Statement.objects.bulk_create(
+            Statement(
+                readout=readout,
+                number=s.number,
+                paragraph=s.paragraph,
+                start=s.start,
+                end=s.end,
+                text=readout.text[s.start : s.end],
+            )
+            for s in text_module.segment(readout.text)
+        )
+        return readout
+
+    def with_counts(self):
+        """Annotate ``statement_count`` and ``gold_count`` (two subqueries, no join fan-out)."""
+        statements = Statement.objects.filter(readout=OuterRef("pk"))
+        return self.annotate(
+            statement_count=models.Subquery(
+                statements.order_by().values("readout").annotate(n=models.Count("pk")).values("n"),
+                output_field=models.IntegerField(),
+            ),
+            gold_count=models.Subquery(
+                statements.filter(gold_annotation__isnull=False)
+                .order_by()
+                .values("readout")
+                .annotate(n=models.Count("pk"))
+                .values("n"),
+                output_field=models.IntegerField(),
+            ),
+        )
+
+
+class Readout(SlugModel):
+    title = models.CharField(_("title"), max_length=500)
+    published_at = models.DateTimeField(
+        _("published at"),
+        help_text=_("When the publisher released the readout, with its time zone."),
+    )
+    event_date = models.DateField(_("event date"), null=True, blank=True, help_text=_("The day of the meeting."))
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=1000, blank=True)
+    language = models.CharField(_("language"), max_length=16, default="en", help_text=_("BCP 47 language tag."))
+    text = models.TextField(
+        _("text"),
+        help_text=_(
+            "The body, verbatim. Offsets count Unicode code points. It cannot change once the readout has statements."
+        ),
+    )
+    checksum = models.CharField(_("checksum"), max_length=80, editable=False)
+    notes = models.TextField(_("notes"), blank=True)
+    document_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("host document type"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    document_id = models.CharField(_("host document id"), max_length=64, blank=True)
+    document = GenericForeignKey("document_type", "document_id")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = SlugManager.from_queryset(ReadoutQuerySet)()
+
+    class Meta:
+        verbose_name = _("readout")
+        verbose_name_plural = _("readouts")
+        ordering = ["-published_at", "slug"]
+        indexes = [
+            models.Index(fields=["published_at"], name="readout_published_idx"),
+            models.Index(fields=["document_type", "document_id"], name="readout_document_idx"),
+        ]
+        constraints = [
+            check_constraint(
+                name="readout_document_link_complete",
+                condition=Q(document_type__isnull=True, document_id="")
+                | Q(document_type__isnull=False) & ~Q(document_id=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def _stored_text(self) -> str | None:
+        if self.pk is None:
+            return None
+        return Readout.objects.filter(pk=self.pk).values_list("text", flat=True).first()
+
+    def validate_text_unchanged(self) -> None:
+        stored = self._stored_text()
+        if stored is not None and stored != self.text and self.statements.exists():
+            raise ValidationError(
+                {"text": _("The text cannot change: this readout has statements whose offsets point into it.")},
+                code="text_locked",
+            )
+
+    def clean(self) -> None:
+        super().clean()
+        self.validate_text_unchanged()
+
+    def save(self, *args, **kwargs) -> None:
+        self.validate_text_unchanged()
+        self.checksum = text_module.checksum(self.text)
+        super().save(*args, **kwargs)
+
+    @transaction.atomic
+    def delete_with_annotations(self) -> None:
+        """Delete the readout with its statements and every annotation of them: an explicit act."""
+        Annotation.objects.filter(statement__readout=self).delete()
+        self.delete()
+
+
+# --------------------------------------------------------------------------- speakers and targets
+
+
+class SpeakerKind(models.TextChoices):
+    PERSON = "person", _("person")
+    GROUP = "group", _("group")
+    ORGANIZATION = "organization", _("organization")
+    STATE = "state", _("state")
+    PUBLISHER = "publisher", _("publisher")
+
+
+class TargetKind(models.TextChoices):
+    ISSUE = "issue", _("issue")
+    INITIATIVE = "initiative", _("initiative")
+    ACTOR = "actor", _("actor")
+    INSTITUTION = "institution", _("institution")
+    EVENT = "event", _("event")
+    POLICY = "policy", _("policy or position")
+    PRINCIPLE = "principle", _("principle")
+    PROJECT = "project", _("project")
+    REGION = "region", _("region")
+
+
+class Speaker(SlugModel):
+    Kind = SpeakerKind
+
+    name = models.CharField(_("display name"), max_length=200)
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=SpeakerKind.choices,
+        default=SpeakerKind.PERSON,
+    )
+    title = models.CharField(_("title or role"), max_length=200, blank=True)
+    affiliation = models.CharField(_("affiliation"), max_length=200, blank=True, help_text=_("Usually a country."))
+    aliases = models.JSONField(
+        _("aliases"),
+        default=list,
+        blank=True,
+        help_text=_('Names the texts use for this speaker, for matching: "Xi", "President Xi", "Xi Jinping".'),
+    )
+    members = models.ManyToManyField(
+        "self",
+        verbose_name=_("members"),
+        symmetrical=False,
+        blank=True,
+        related_name="member_of",
+        help_text=_('For a group such as "the two heads of state": the persons in it.'),
+    )
+    wikidata_id = models.CharField(
+        _("Wikidata id"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^Q[1-9][0-9]*$", _("A Wikidata id looks like Q12345."))],
+    )
+
+    class Meta:
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        ordering = ["name"]
+        constraints = [
+            choices_check("speaker_kind_valid", "kind", SpeakerKind),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if not isinstance(self.aliases, list) or not all(isinstance(a, str) and a.strip() for a in self.aliases):
+            raise ValidationError(
+                {"aliases": _("Aliases must be a list of non-empty strings.")},
+                code="invalid",
+            )
+
+
+class Target(SlugModel):
+    Kind = TargetKind
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=TargetKind.choices, default=TargetKind.ISSUE)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_('A broader target: "Taiwan" under "core interests".'),
+    )
+    description = models.TextField(_("description"), blank=True)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["name"]
+        constraints = [
+            choices_check("target_kind_valid", "kind", TargetKind),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        node, seen = self.parent, {self.pk}
+        while node is not None:
+            if node.pk in seen:
+                raise ValidationError({"parent": _("A target cannot be its own ancestor.")}, code="cycle")
+            seen.add(node.pk)
+            node = node.parent
+
+
+# --------------------------------------------------------------------------- statements
+
+
+class StatementManager(models.Manager):
+    def get_by_natural_key(self, readout_slug: str, number: int):
+        return self.get(readout__slug=readout_slug, number=number)
+
+
+class StatementQuerySet(models.QuerySet):
+    def with_gold(self):
+        """Everything a canonical record needs, in a fixed number of queries."""
+        return self.select_related(
+            "readout", "gold_annotation__speaker", "gold_annotation__annotator"
+        ).prefetch_related(
+            models.Prefetch(
+                "gold_annotation__stances",
+                queryset=Stance.objects.select_related("target"),
+            )
+        )
+
+    def annotated_by(self, user):
+        return self.filter(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))
+
+    def unannotated_by(self, user):
+        return self.exclude(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))
+
+    def has_gold(self, value: bool = True):
+        return self.filter(gold_annotation__isnull=not value)
+
+
+class Statement(models.Model):
+    readout = models.ForeignKey(
+        Readout,
+        verbose_name=_("readout"),
+        on_delete=models.CASCADE,
+        related_name="statements",
+    )
+    number = models.PositiveIntegerField(_("number"), help_text=_("Order in the readout, from 1."))
+    paragraph = models.PositiveIntegerField(_("paragraph"), help_text=_("Paragraph of the readout, from 1."))
+    start = models.PositiveIntegerField(_("start"), help_text=_("Offset of the first character, in code points."))
+    end = models.PositiveIntegerField(_("end"), help_text=_("Offset just past the last character, in code points."))
+    text = models.TextField(_("text"), help_text=_("Exactly the readout's text from start to end."))
+
+    objects = StatementManager.from_queryset(StatementQuerySet)()
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        ordering = ["readout", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["readout", "number"], name="statement_number_unique"),
+            models.UniqueConstraint(fields=["readout", "start"], name="statement_start_unique"),
+            check_constraint(name="statement_number_positive", condition=Q(number__gte=1)),
+            check_constraint(name="statement_paragraph_positive", condition=Q(paragraph__gte=1)),
+            check_constraint(name="statement_span_not_empty", condition=Q(end__gt=models.F("start"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.readout.slug} #{self.number}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.readout.natural_key(), self.number)
+
+    natural_key.dependencies = ["readout_annotations.readout"]
+
+    def validate_span(self) -> None:
+        """The span lies inside the text, its text is the slice, and it overlaps no other statement."""
+        errors: dict[str, str] = {}
+        if self.start is None or self.end is None or self.readout_id is None:
+            return
+        length = len(self.readout.text)
+        if self.start < 0 or self.start > length:
+            errors["start"] = _("Start %(start)s is outside the readout's text (0 to %(length)s).") % {
+                "start": self.start,
+                "length": length,
+            }
+        if self.end > length:
+            errors["end"] = _("End %(end)s is past the end of the readout's text (%(length)s).") % {
+                "end": self.end,
+                "length": length,
+            }
+        elif self.end <= self.start:
+            errors["end"] = _("End must be greater than start.")
+        if not errors and self.text != self.readout.text[self.start : self.end]:
+            errors["text"] = _("The text must be exactly the readout's text from start to end.")
+        if not errors:
+            clash = (
+                Statement.objects.filter(readout_id=self.readout_id, start__lt=self.end, end__gt=self.start)
+                .exclude(pk=self.pk)
+                .values_list("number", flat=True)
+                .first()
+            )
+            if clash is not None:
+                errors["start"] = _("This span overlaps statement %(number)s.") % {"number": clash}
+        if errors:
+            raise ValidationError(errors, code="invalid_span")
+
+    def clean(self) -> None:
+        super().clean()
+        self.validate_span()
+
+    def save(self, *args, **kwargs) -> None:
+        self.validate_span()
+        super().save(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- annotations
+
+
+class Attribution(models.TextChoices):
+    EXPLICIT = "explicit", _("explicit: named with a cue in this sentence")
+    CONTINUED = "continued", _("continued: carried over from earlier reported speech")
+    INFERRED = (
+        "inferred",
+        _("inferred: not named in the source, recovered from context"),
+    )
+    NARRATION = "narration", _("narration: the publisher's own account")
+
+
+class Mode(models.TextChoices):
+    DIRECT = "direct", _("direct")
+    INDIRECT = "indirect", _("indirect")
+    MIXED = "mixed", _("mixed")
+
+
+class Origin(models.TextChoices):
+    HUMAN = "human", _("human")
+    MACHINE = "machine", _("machine")
+    IMPORT = "import", _("import")
+
+
+class StanceValue(models.TextChoices):
+    FAVOR = "favor", _("favor")
+    AGAINST = "against", _("against")
+    NONE = "none", _("none")
+
+
+class AnnotationManager(models.Manager):
+    def get_by_natural_key(self, uuid_value: str):
+        return self.get(uuid=uuid_value)
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviewers see every annotation; anyone else only their own (blind annotation)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.has_perm(ADJUDICATE_PERMISSION):
+            return self
+        return self.filter(annotator=user)
+
+    def human(self):
+        return self.filter(origin=Origin.HUMAN)
+
+    def gold(self):
+        return self.filter(gold=True)
+
+    def for_records(self):
+        """Everything a canonical record needs, in a fixed number of queries."""
+        return self.select_related("statement__readout", "speaker", "annotator").prefetch_related(
+            models.Prefetch("stances", queryset=Stance.objects.select_related("target"))
+        )
+
+
+class Annotation(models.Model):
+    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
+    statement = models.ForeignKey(
+        Statement,
+        verbose_name=_("statement"),
+        on_delete=models.PROTECT,
+        related_name="annotations",
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("annotator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="readout_annotations",
+        help_text=_("Empty for machine proposals and imports without a user."),
+    )
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.HUMAN)
+    machine_name = models.CharField(_("machine name"), max_length=200, blank=True)
+    machine_version = models.CharField(_("machine version"), max_length=100, blank=True)
+    speaker = models.ForeignKey(
+        Speaker,
+        verbose_name=_("speaker"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="annotations",
+    )
+    attribution = models.CharField(_("attribution"), max_length=10, choices=Attribution.choices)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, blank=True)
+    cue = models.CharField(
+        _("cue"),
+        max_length=200,
+        blank=True,
+        help_text=_('The phrase that introduces the speech: "pointed out".'),
+    )
+    note = models.TextField(_("note"), blank=True)
+    gold = models.BooleanField(
+        _("gold"),
+        default=False,
+        help_text=_("The adjudicated reading of the statement."),
+    )
+    gold_statement = models.OneToOneField(
+        Statement,
+        verbose_name=_("gold of statement"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="gold_annotation",
+    )
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("adjudicated by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    adjudicated_at = models.DateTimeField(_("adjudicated at"), null=True, blank=True, editable=False)
+    adjudicated_from = models.ManyToManyField(
+        "self",
+        verbose_name=_("adjudicated from"),
+        symmetrical=False,
+        blank=True,
+        related_name="adjudications",
+        help_text=_("The annotations a reviewer compared to reach this gold reading."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AnnotationManager.from_queryset(AnnotationQuerySet)()
+
+    class Meta:
+        verbose_name = _("annotation")
+        verbose_name_plural = _("annotations")
+        ordering = ["statement", "pk"]
+        permissions = [("adjudicate_annotation", _("Can see every annotation and adjudicate gold"))]
+        indexes = [models.Index(fields=["origin", "statement"], name="annotation_origin_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "annotator"], name="annotation_one_per_annotator"),
+            choices_check("annotation_attribution_valid", "attribution", Attribution),
+            choices_check("annotation_mode_valid", "mode", Mode, blank=True),
+            choices_check("annotation_origin_valid", "origin", Origin),
+            check_constraint(
+                name="annotation_gold_consistent",
+                condition=Q(gold=False, gold_statement__isnull=True)
+                | Q(gold=True, gold_statement=models.F("statement")),
+            ),
+            check_constraint(
+                name="annotation_origin_annotator",
+                condition=Q(origin=Origin.HUMAN, annotator__isnull=False)
+                | Q(origin=Origin.MACHINE, annotator__isnull=True)
+                | Q(origin=Origin.IMPORT),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.annotator or self.machine_name or self.get_origin_display()
+        return f"{self.statement} by {who}"
+
+    def natural_key(self) -> tuple[str]:
+        return (str(self.uuid),)
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.origin == Origin.HUMAN and self.annotator_id is None:
+            errors["annotator"] = _("A human annotation needs its annotator.")
+        if self.origin == Origin.MACHINE and self.annotator_id is not None:
+            errors["annotator"] = _("A machine proposal has no annotator.")
+        if self.origin == Origin.MACHINE and self.gold:
+            errors["gold"] = _("A machine proposal cannot be gold; accept it into a new reading instead.")
+        if self.gold and self.statement_id is not None:
+            other = Annotation.objects.filter(gold_statement_id=self.statement_id).exclude(pk=self.pk)
+            if other.exists():
+                errors["gold"] = _("This statement already has a gold annotation.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.gold_statement_id = self.statement_id if self.gold else None
+        if self.pk is not None and not kwargs.get("force_insert"):
+            self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "version",
+                "gold_statement",
+                "updated_at",
+            }
+        super().save(*args, **kwargs)
+
+
+class StanceManager(models.Manager):
+    def get_by_natural_key(self, annotation_uuid: str, target_slug: str):
+        return self.get(annotation__uuid=annotation_uuid, target__slug=target_slug)
+
+
+class Stance(models.Model):
+    annotation = models.ForeignKey(
+        Annotation,
+        verbose_name=_("annotation"),
+        on_delete=models.CASCADE,
+        related_name="stances",
+    )
+    target = models.ForeignKey(
+        Target,
+        verbose_name=_("target"),
+        on_delete=models.PROTECT,
+        related_name="stances",
+    )
+    stance = models.CharField(_("stance"), max_length=10, choices=StanceValue.choices)
+
+    objects = StanceManager()
+
+    class Meta:
+        verbose_name = _("stance")
+        verbose_name_plural = _("stances")
+        ordering = ["annotation", "target__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["annotation", "target"], name="stance_one_per_target"),
+            choices_check("stance_value_valid", "stance", StanceValue),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stance_display()} {self.target}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.annotation.natural_key(), *self.target.natural_key())
+
+    natural_key.dependencies = [
+        "readout_annotations.annotation",
+        "readout_annotations.target",
+    ]
