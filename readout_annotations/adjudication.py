@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import Annotation, Origin, Readout, Stance, Statement
@@ -33,20 +34,25 @@ def accept(annotation: Annotation, reviewer, *, sources: Iterable[Annotation] = 
 
     A human or imported annotation becomes gold itself. A machine proposal cannot be gold,
     so its reading is copied into a new annotation owned by the reviewer (origin human) —
-    or into the reviewer's own annotation of the statement, which it then replaces.
+    or into the reviewer's own annotation of the statement, which it then replaces — and
+    the proposal is recorded among the sources (``adjudicated_from``).
     """
     Statement.objects.select_for_update().get(pk=annotation.statement_id)
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    source_ids = {a.pk for a in sources}
     if annotation.origin == Origin.MACHINE:
+        source_ids.add(annotation.pk)  # the gold reading comes from the proposal
         annotation = _copy_for(annotation, reviewer)
+    now = timezone.now()
+    # The former gold changes too: its version moves on, so optimistic locking sees the change.
     Annotation.objects.filter(gold_statement_id=annotation.statement_id).exclude(pk=annotation.pk).update(
-        gold=False, gold_statement=None
+        gold=False, gold_statement=None, version=F("version") + 1, updated_at=now
     )
     annotation.gold = True
     annotation.adjudicated_by = reviewer
-    annotation.adjudicated_at = timezone.now()
+    annotation.adjudicated_at = now
     annotation.save()
-    source_ids = {a.pk for a in sources} - {annotation.pk}
+    source_ids.discard(annotation.pk)
     annotation.adjudicated_from.set(source_ids)
     return annotation
 

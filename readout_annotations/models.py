@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from . import text as text_module
@@ -81,20 +82,26 @@ class ReadoutQuerySet(models.QuerySet):
         return readout
 
     def with_counts(self):
-        """Annotate ``statement_count`` and ``gold_count`` (two subqueries, no join fan-out)."""
+        """Annotate ``statement_count`` and ``gold_count`` (two subqueries, no join fan-out; 0, never null)."""
         statements = Statement.objects.filter(readout=OuterRef("pk"))
         return self.annotate(
-            statement_count=models.Subquery(
-                statements.order_by().values("readout").annotate(n=models.Count("pk")).values("n"),
-                output_field=models.IntegerField(),
+            statement_count=Coalesce(
+                models.Subquery(
+                    statements.order_by().values("readout").annotate(n=models.Count("pk")).values("n"),
+                    output_field=models.IntegerField(),
+                ),
+                0,
             ),
-            gold_count=models.Subquery(
-                statements.filter(gold_annotation__isnull=False)
-                .order_by()
-                .values("readout")
-                .annotate(n=models.Count("pk"))
-                .values("n"),
-                output_field=models.IntegerField(),
+            gold_count=Coalesce(
+                models.Subquery(
+                    statements.filter(gold_annotation__isnull=False)
+                    .order_by()
+                    .values("readout")
+                    .annotate(n=models.Count("pk"))
+                    .values("n"),
+                    output_field=models.IntegerField(),
+                ),
+                0,
             ),
         )
 
@@ -547,7 +554,7 @@ class Annotation(models.Model):
             check_constraint(
                 name="annotation_gold_consistent",
                 condition=Q(gold=False, gold_statement__isnull=True)
-                | Q(gold=True, gold_statement=models.F("statement")),
+                | Q(gold=True, gold_statement__isnull=False, gold_statement=models.F("statement")),
             ),
             check_constraint(
                 name="annotation_origin_annotator",

@@ -275,7 +275,8 @@ class RecordResolver:
                 )
             if target is not None and stance in StanceValue.values and slug not in seen:
                 resolved.append((target, stance))
-            seen.add(slug)
+            if target is not None:
+                seen.add(slug)
         if problems:
             errors["stances"] = problems
         return resolved

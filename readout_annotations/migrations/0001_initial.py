@@ -686,7 +686,9 @@ class Migration(migrations.Migration):
             constraint=readout_annotations.models.check_constraint(
                 condition=models.Q(
                     models.Q(("gold", False), ("gold_statement__isnull", True)),
-                    models.Q(("gold", True), ("gold_statement", models.F("statement"))),
+                    models.Q(
+                        ("gold", True), ("gold_statement", models.F("statement")), ("gold_statement__isnull", False)
+                    ),
                     _connector="OR",
                 ),
                 name="annotation_gold_consistent",

@@ -1,0 +1,136 @@
+"""The settings object (``conf.app_settings``) and the system checks ``readout_annotations.E001``–``E007``."""
+
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.checks import Error
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from readout_annotations.checks import check_installed_apps, check_settings
+from readout_annotations.conf import DEFAULTS, app_settings
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_defaults():
+    assert {name: getattr(app_settings, name) for name in DEFAULTS} == {
+        "TIMEZONE": "Asia/Shanghai",
+        "MAX_IMPORT_BYTES": 2097152,
+        "ANNOTATIONS_PER_STATEMENT": 2,
+        "PAGE_SIZE": 50,
+        "MAX_PAGE_SIZE": 1000,
+    }
+    assert not any(hasattr(settings, f"READOUT_ANNOTATIONS_{name}") for name in DEFAULTS)
+
+
+def test_settings_are_read_at_access_time():
+    with override_settings(READOUT_ANNOTATIONS_PAGE_SIZE=7, READOUT_ANNOTATIONS_TIMEZONE="UTC"):
+        assert (app_settings.PAGE_SIZE, app_settings.TIMEZONE) == (7, "UTC")
+        assert app_settings.MAX_PAGE_SIZE == 1000
+    assert (app_settings.PAGE_SIZE, app_settings.TIMEZONE) == (50, "Asia/Shanghai")
+
+
+def test_only_prefixed_names_count():
+    with override_settings(PAGE_SIZE=3):
+        assert app_settings.PAGE_SIZE == 50
+
+
+def test_unknown_name_raises_attribute_error():
+    with pytest.raises(AttributeError, match="Unknown readout_annotations setting: 'PAGESIZE'"):
+        _ = app_settings.PAGESIZE
+    assert not hasattr(app_settings, "SECRET_KEY")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def ids(errors: list[Error]) -> list[str]:
+    return [error.id for error in errors]
+
+
+def test_the_default_configuration_passes():
+    assert check_settings() == []
+    assert check_installed_apps() == []
+    call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Asia", "", "../etc/passwd", None, 8])
+def test_e001_unknown_time_zone(zone):
+    with override_settings(READOUT_ANNOTATIONS_TIMEZONE=zone):
+        errors = check_settings()
+    assert ids(errors) == ["readout_annotations.E001"]
+    assert repr(zone) in errors[0].msg
+    assert "Asia/Shanghai" in errors[0].hint
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("MAX_IMPORT_BYTES", "E002"),
+        ("ANNOTATIONS_PER_STATEMENT", "E003"),
+        ("PAGE_SIZE", "E004"),
+        ("MAX_PAGE_SIZE", "E005"),
+    ],
+)
+@pytest.mark.parametrize("value", [0, -1, "50", 2.5, True, None])
+def test_e002_to_e005_not_a_positive_integer(name, code, value):
+    with override_settings(**{f"READOUT_ANNOTATIONS_{name}": value}):
+        errors = check_settings()
+    assert ids(errors) == [f"readout_annotations.{code}"]
+    assert errors[0].msg == f"READOUT_ANNOTATIONS_{name} is {value!r}; it must be a positive integer."
+    assert errors[0].hint
+
+
+def test_e006_page_size_above_the_maximum():
+    with override_settings(READOUT_ANNOTATIONS_PAGE_SIZE=101, READOUT_ANNOTATIONS_MAX_PAGE_SIZE=100):
+        errors = check_settings()
+    assert ids(errors) == ["readout_annotations.E006"]
+    assert "101" in errors[0].msg and "100" in errors[0].msg
+    assert errors[0].hint
+    with override_settings(READOUT_ANNOTATIONS_PAGE_SIZE=100, READOUT_ANNOTATIONS_MAX_PAGE_SIZE=100):
+        assert check_settings() == []
+
+
+def test_e007_a_required_app_is_missing():
+    without = [app for app in settings.INSTALLED_APPS if not app.startswith("rest_framework")]
+    with override_settings(INSTALLED_APPS=without):
+        errors = check_installed_apps()
+    assert ids(errors) == ["readout_annotations.E007"]
+    assert "'rest_framework'" in errors[0].msg
+    assert errors[0].hint == "Add 'rest_framework' to INSTALLED_APPS."
+
+
+def test_several_problems_are_reported_together():
+    with override_settings(READOUT_ANNOTATIONS_TIMEZONE="Nowhere", READOUT_ANNOTATIONS_PAGE_SIZE=0):
+        assert ids(check_settings()) == ["readout_annotations.E001", "readout_annotations.E004"]
+
+
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"READOUT_ANNOTATIONS_TIMEZONE": "Mars/Olympus"}, "E001"),
+        ({"READOUT_ANNOTATIONS_MAX_IMPORT_BYTES": 0}, "E002"),
+        ({"READOUT_ANNOTATIONS_ANNOTATIONS_PER_STATEMENT": "2"}, "E003"),
+        ({"READOUT_ANNOTATIONS_PAGE_SIZE": -5}, "E004"),
+        ({"READOUT_ANNOTATIONS_MAX_PAGE_SIZE": None}, "E005"),
+        ({"READOUT_ANNOTATIONS_PAGE_SIZE": 2000}, "E006"),
+    ],
+)
+def test_the_check_command_fails_on_each_error(overrides, code):
+    with override_settings(**overrides), pytest.raises(SystemCheckError) as info:
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+    message = str(info.value)
+    assert f"(readout_annotations.{code})" in message
+    assert "HINT:" in message
+    assert message.count("readout_annotations.E0") == 1
+
+
+def test_the_check_command_fails_without_rest_framework():
+    without = [app for app in settings.INSTALLED_APPS if not app.startswith("rest_framework")]
+    with override_settings(INSTALLED_APPS=without), pytest.raises(SystemCheckError) as info:
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+    assert "(readout_annotations.E007) readout_annotations needs 'rest_framework'" in str(info.value)
+    assert "HINT: Add 'rest_framework' to INSTALLED_APPS." in str(info.value)
