@@ -1,8 +1,12 @@
 """Create the demo's users (idempotent) and say how to log in."""
 
 import os
+import sys
+from pathlib import Path
 
 import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, for tests.settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
