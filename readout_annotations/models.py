@@ -573,6 +573,7 @@ class Annotation(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        self.gold_statement_id = self.statement_id if self.gold else None  # as save() will
         errors = {}
         if self.origin == Origin.HUMAN and self.annotator_id is None:
             errors["annotator"] = _("A human annotation needs its annotator.")
@@ -586,6 +587,10 @@ class Annotation(models.Model):
                 errors["gold"] = _("This statement already has a gold annotation.")
         if errors:
             raise ValidationError(errors)
+
+    def validate_unique(self, exclude=None) -> None:
+        # clean() reports a second gold on the "gold" field; the column behind it need not repeat it.
+        super().validate_unique(exclude={*(exclude or ()), "gold_statement"})
 
     def save(self, *args, **kwargs) -> None:
         self.gold_statement_id = self.statement_id if self.gold else None
