@@ -66,19 +66,9 @@ class SlugModel(models.Model):
 class ReadoutQuerySet(models.QuerySet):
     @transaction.atomic
     def create_segmented(self, **fields) -> Readout:
-        """Create a readout and one statement per sentence of its text (see ``text.segment``)."""
+        """Create a readout and one statement per sentence of its text (see ``Readout.segment``)."""
         readout = self.create(**fields)
-        Statement.objects.bulk_create(
-            Statement(
-                readout=readout,
-                number=s.number,
-                paragraph=s.paragraph,
-                start=s.start,
-                end=s.end,
-                text=readout.text[s.start : s.end],
-            )
-            for s in text_module.segment(readout.text)
-        )
+        readout.segment()
         return readout
 
     def with_counts(self):
@@ -179,6 +169,15 @@ class Readout(SlugModel):
         self.validate_text_unchanged()
         self.checksum = text_module.checksum(self.text)
         super().save(*args, **kwargs)
+
+    def segment(self) -> list[Statement]:
+        """Create one statement per sentence of the text (``text.segment``); the readout has none yet."""
+        return Statement.objects.bulk_create(
+            Statement(
+                readout=self, number=s.number, paragraph=s.paragraph, start=s.start, end=s.end, text=s.text(self.text)
+            )
+            for s in text_module.segment(self.text)
+        )
 
     @transaction.atomic
     def delete_with_annotations(self) -> None:

@@ -5,15 +5,16 @@ import tempfile
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import records
-from ...formats import FORMATS
-from ...models import Annotation, Readout, Statement
+from ...formats import FORMATS, OFFSET_UNITS, ReadoutCache, labelstudio, select_records
+from ...models import Readout, Speaker, Target
 
 
 class Command(BaseCommand):
     help = (
         "Export annotations as canonical statement records. By default the gold reading of every "
-        "statement (a statement without gold has a null speaker and attribution); --all exports every annotation."
+        "statement (a statement without gold has a null speaker and attribution); --all exports every annotation. "
+        "Formats: jsonl (canonical records), csv (SemEval-style), w3c (Web Annotation JSON-LD), dna (Discourse "
+        "Network Analyzer XML), doccano (relation-extraction JSONL), labelstudio (tasks JSON)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +28,17 @@ class Command(BaseCommand):
             help="Only this readout (repeatable).",
         )
         parser.add_argument("--output", metavar="FILE", help="Write to FILE instead of standard output.")
+        parser.add_argument(
+            "--offsets",
+            choices=OFFSET_UNITS,
+            default="codepoints",
+            help="Unit of the offsets: Unicode code points (default, as stored) or UTF-16 code units (JavaScript).",
+        )
+        parser.add_argument(
+            "--label-config",
+            metavar="FILE",
+            help="With --format labelstudio, also write the matching Label Studio labeling configuration to FILE.",
+        )
 
     def handle(
         self,
@@ -35,31 +47,43 @@ class Command(BaseCommand):
         all: bool,
         readout: list[str],
         output: str | None,
+        offsets: str = "codepoints",
+        label_config: str | None = None,
         **options,
     ) -> None:
         unknown = sorted(set(readout) - set(Readout.objects.filter(slug__in=readout).values_list("slug", flat=True)))
         if unknown:
             raise CommandError(f"No readout has the slug {', '.join(map(repr, unknown))}.")
-        if all:
-            queryset = Annotation.objects.all()
-            if readout:
-                queryset = queryset.filter(statement__readout__slug__in=readout)
-            rows = records.all_records(queryset)
-        else:
-            queryset = Statement.objects.all()
-            if readout:
-                queryset = queryset.filter(readout__slug__in=readout)
-            rows = records.gold_records(queryset)
-        writer = FORMATS[format].write
+        if label_config and format != "labelstudio":
+            raise CommandError("--label-config goes with --format labelstudio.")
+        rows = select_records(all=all, readouts=readout)
+        module = FORMATS[format]
+
+        def writer(rows, stream):
+            return module.write(rows, stream, readouts=ReadoutCache(offsets))
+
         if output is None:
-            count = writer(rows, self.stdout)
+            count = writer(rows, RawOutput(self.stdout))
         else:
             count = write_file_atomically(output, lambda stream: writer(rows, stream))
+        if label_config:
+            config = labelstudio.label_config(Speaker.objects.all(), Target.objects.all())
+            write_file_atomically(label_config, lambda stream: stream.write(config))
         if options["verbosity"] > 0:
             self.stderr.write(
                 f"Exported {count} records to {output or 'standard output'}.",
                 self.style.SUCCESS,
             )
+
+
+class RawOutput:
+    """Writes to a command's ``OutputWrapper`` as they come, without adding line ends."""
+
+    def __init__(self, wrapper) -> None:
+        self._wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self._wrapper.write(text, ending="")
 
 
 def write_file_atomically(path: str, write) -> int:
@@ -70,6 +94,10 @@ def write_file_atomically(path: str, write) -> int:
     except OSError as error:
         raise CommandError(f"{path}: cannot write: {error.strerror}") from error
     try:
+        # mkstemp creates the file readable by its owner only; give it the mode open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             count = write(stream)
         os.replace(temporary, path)

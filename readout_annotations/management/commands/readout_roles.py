@@ -11,6 +11,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         for name, (_group, created) in ensure_roles().items():
+            if options["verbosity"] == 0:
+                continue
             verb = "Created" if created else "Updated"
             self.stdout.write(
                 self.style.SUCCESS(f"{verb} group {name!r}")

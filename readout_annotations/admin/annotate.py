@@ -1,0 +1,186 @@
+"""The annotation screen: one statement in its paragraph and one form for *my* annotation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from ..models import Annotation, Origin, Stance, Statement
+from ..records import ResolvedRecord, apply_record
+from .common import WORKBENCH_MEDIA, is_reviewer, layout
+from .forms import reading_forms, resolved_reading
+
+ANNOTATE_PERMISSION = "readout_annotations.add_annotation"
+
+
+def statement_url(name: str, statement_id: int, *args, site_name: str = "admin") -> str:
+    return reverse(f"{site_name}:readout_annotations_statement_{name}", args=(statement_id, *args))
+
+
+def can_annotate(user) -> bool:
+    return user.has_perm(ANNOTATE_PERMISSION)
+
+
+def own_annotation(statement: Statement, user) -> Annotation | None:
+    return (
+        Annotation.objects.filter(statement=statement, annotator=user)
+        .select_related("speaker")
+        .prefetch_related(Prefetch("stances", queryset=Stance.objects.select_related("target")))
+        .first()
+    )
+
+
+def next_waiting(user, *, after: Statement | None = None, readout_id=None) -> Statement | None:
+    """The next statement ``user`` has not annotated: after ``after`` in its readout (wrapping
+    around), or the first of ``readout_id``, or the first anywhere."""
+    waiting = Statement.objects.unannotated_by(user)
+    if after is not None:
+        waiting = waiting.filter(readout_id=after.readout_id).exclude(pk=after.pk).order_by("number")
+        return waiting.filter(number__gt=after.number).first() or waiting.first()
+    if readout_id is not None:
+        waiting = waiting.filter(readout_id=readout_id)
+    return waiting.first()
+
+
+class ReadingConflict(ValidationError):
+    pass
+
+
+def save_reading(
+    statement: Statement,
+    user,
+    resolved: ResolvedRecord,
+    *,
+    note: str,
+    version: int | None = None,
+    allow_gold: bool = False,
+) -> Annotation:
+    """Write ``user``'s own annotation of ``statement`` (created when missing) from ``resolved``.
+
+    Raises ``ValidationError`` when the annotation changed since ``version`` was read, when it
+    is gold and ``allow_gold`` is false, or when the model refuses the reading.
+    """
+    try:
+        with transaction.atomic():
+            annotation = Annotation.objects.select_for_update().filter(statement=statement, annotator=user).first()
+            if annotation is None:
+                annotation = Annotation(statement=statement, annotator=user, origin=Origin.HUMAN)
+            else:
+                if version is not None and annotation.version != version:
+                    raise ReadingConflict(
+                        _("Your annotation changed since this page was opened (in another tab?). Reload the page.")
+                    )
+                if annotation.gold and not allow_gold:
+                    raise ValidationError(_("This annotation is gold: only a reviewer can change it now."))
+            annotation.note = note
+            return apply_record(resolved, annotation=annotation)
+    except IntegrityError as error:
+        raise ReadingConflict(
+            _("Your annotation of this statement was saved elsewhere meanwhile. Reload the page.")
+        ) from error
+
+
+def paragraph_of(statement: Statement):
+    """The statement's paragraph, as pieces, in one query."""
+    siblings = statement.readout.statements.filter(paragraph=statement.paragraph).order_by("start")
+    return layout(statement.readout.text, siblings)
+
+
+def neighbours(statement: Statement, user) -> dict:
+    """Previous and next statement, and how many of the readout's statements I have annotated."""
+    readout_statements = Statement.objects.filter(readout_id=statement.readout_id)
+    numbers = readout_statements.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))),
+    )
+    around = dict(
+        readout_statements.filter(number__in=(statement.number - 1, statement.number + 1)).values_list("number", "pk")
+    )
+    return {
+        "total": numbers["total"],
+        "done": numbers["done"],
+        "previous_id": around.get(statement.number - 1),
+        "next_id": around.get(statement.number + 1),
+    }
+
+
+def annotate_view(model_admin, request, object_id):
+    """GET: the statement and my annotation's form. POST: save it ("Save" or "Save and tag next")."""
+    statement = get_object_or_404(Statement.objects.select_related("readout"), pk=object_id)
+    if not model_admin.has_view_permission(request, statement) or not can_annotate(request.user):
+        raise PermissionDenied
+    site = model_admin.admin_site
+    mine = own_annotation(statement, request.user)
+    locked = mine is not None and mine.gold
+    if request.method == "POST" and not locked:
+        form, stances = reading_forms(request.POST, admin_site=site, source=mine)
+        if form.is_valid() and stances.is_valid():
+            try:
+                save_reading(
+                    statement,
+                    request.user,
+                    resolved_reading(statement, form, stances),
+                    note=form.cleaned_data["note"],
+                    version=form.cleaned_data["version"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(
+                    request, _("Saved your annotation of statement %(number)s.") % {"number": statement.number}
+                )
+                if "_next" in request.POST:
+                    return redirect_to_next(request, statement, site.name)
+                return HttpResponseRedirect(statement_url("annotate", statement.pk, site_name=site.name))
+    else:
+        form, stances = reading_forms(None, admin_site=site, source=mine)
+    context = {
+        **site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Annotate statement %(number)s") % {"number": statement.number},
+        "subtitle": statement.readout.title,
+        "statement": statement,
+        "paragraphs": paragraph_of(statement),
+        "mine": mine,
+        "locked": locked,
+        "form": form,
+        "stances": stances,
+        "media": WORKBENCH_MEDIA + form.media + stances.media,
+        "is_reviewer": is_reviewer(request.user),
+        "position": neighbours(statement, request.user),
+        "submit_next": True,
+    }
+    return TemplateResponse(request, "admin/readout_annotations/statement/annotate.html", context)
+
+
+def redirect_to_next(request, statement: Statement, site_name: str) -> HttpResponseRedirect:
+    following = next_waiting(request.user, after=statement)
+    if following is not None:
+        return HttpResponseRedirect(statement_url("annotate", following.pk, site_name=site_name))
+    messages.info(request, _("You have annotated every statement of this readout."))
+    changelist = reverse(f"{site_name}:readout_annotations_statement_changelist")
+    query = urlencode({"readout__id__exact": statement.readout_id, "status": "mine"})
+    return HttpResponseRedirect(f"{changelist}?{query}")
+
+
+def next_view(model_admin, request):
+    """Open the first statement waiting for my annotation (in ``?readout__id__exact=`` when given)."""
+    if not model_admin.has_view_permission(request) or not can_annotate(request.user):
+        raise PermissionDenied
+    readout_id = request.GET.get("readout__id__exact") or None
+    if readout_id is not None and not str(readout_id).isdigit():
+        readout_id = None
+    following = next_waiting(request.user, readout_id=readout_id)
+    site_name = model_admin.admin_site.name
+    if following is None:
+        messages.info(request, _("Nothing is waiting for your annotation here."))
+        return HttpResponseRedirect(reverse(f"{site_name}:readout_annotations_statement_changelist"))
+    return HttpResponseRedirect(statement_url("annotate", following.pk, site_name=site_name))

@@ -1,0 +1,217 @@
+"""Annotations, blind: annotators see and change only their own, in every list, filter, count,
+action and change view; another's annotation answers 404, exactly like one that does not exist.
+
+Nobody picks the annotator (it is the logged-in user) and nobody sets gold here: gold changes
+only through the reviewer's screens (``adjudication.accept``).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..formats import FORMATS
+from ..models import Annotation, Origin, Stance
+from ..records import all_records
+from .annotate import statement_url
+from .common import is_reviewer
+from .statements import STANCES
+
+
+class StanceInline(admin.TabularInline):
+    model = Stance
+    fields = ("target", "stance")
+    autocomplete_fields = ("target",)
+    extra = 1
+
+    def _own(self, request, obj) -> bool:
+        return obj is None or (obj.annotator_id == request.user.pk and not obj.gold)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._own(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._own(request, obj)
+
+
+class OwnAnnotationForm(forms.ModelForm):
+    """The admin form; the view sets ``annotator`` before validation (see ``get_form``)."""
+
+    annotator = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.instance.annotator = self.annotator
+            self.instance.origin = Origin.HUMAN
+
+    def clean(self):
+        data = super().clean()
+        statement = data.get("statement")
+        adding = self.instance.pk is None and statement is not None
+        if adding and Annotation.objects.filter(statement=statement, annotator=self.annotator).exists():
+            self.add_error("statement", _("You have already annotated this statement."))
+        return data
+
+
+def _export_action(name: str, module):
+    media_type = getattr(module, "MEDIA_TYPE", "application/octet-stream")
+    extension = getattr(module, "EXTENSION", name)
+
+    def export(modeladmin, request, queryset):
+        response = HttpResponse(content_type=f"{media_type}; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'
+        module.write(all_records(queryset.prefetch_related(None)), response)  # records prefetch their own
+        return response
+
+    export.__name__ = f"export_{name}"
+    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": name})(export)
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ("statement_column", "speaker", "attribution", "mode", "stances_column", "gold", "updated_at")
+    list_select_related = ("statement__readout", "speaker", "annotator")
+    list_filter = (
+        "statement__readout",
+        ("speaker", admin.RelatedOnlyFieldListFilter),  # only the speakers of annotations the user sees
+        "attribution",
+        "mode",
+        "gold",
+        "origin",
+    )
+    search_fields = ("statement__text", "cue", "note", "speaker__name")
+    autocomplete_fields = ("statement", "speaker")
+    inlines = (StanceInline,)
+    actions = tuple(_export_action(name, module) for name, module in FORMATS.items())
+    form = OwnAnnotationForm
+    fields = ("statement", "speaker", "attribution", "mode", "cue", "note")
+    readonly_fields = ("gold", "adjudication", "origin", "version", "created_at", "updated_at")
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        return (
+            Annotation.objects.visible_to(request.user)
+            .select_related("statement__readout", "speaker", "annotator")
+            .prefetch_related(STANCES)
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("No such annotation."))  # the same answer for another's and a missing one
+        return obj
+
+    def _own_and_open(self, request, obj) -> bool:
+        return obj is None or (obj.annotator_id == request.user.pk and not obj.gold)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._own_and_open(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._own_and_open(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        """Bulk deletion follows the per-object rule: never a gold annotation, never another's."""
+        deletable, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(not self._own_and_open(request, obj) for obj in objs):
+            perms_needed = {*perms_needed, _("gold annotations or other people's annotations")}
+        return deletable, counts, perms_needed, protected
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if is_reviewer(request.user):
+            columns.insert(1, "author_column")
+        return columns
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if is_reviewer(request.user):
+            filters.append("annotator")  # names other annotators: reviewers only
+        return filters
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None:
+            fields += ["gold", "adjudication", "origin", "version", "created_at", "updated_at"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("statement")
+            if is_reviewer(request.user):
+                fields.append("author_column")
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fields = self.get_fields(request, obj)
+        if obj is not None and is_reviewer(request.user):
+            fields.insert(1, "author_column")
+        return [(None, {"fields": fields})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"annotator": request.user})
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.annotator = request.user
+            obj.origin = Origin.HUMAN
+        super().save_model(request, obj, form, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if object_id is not None:
+            annotation = self.get_object(request, object_id)
+            site = self.admin_site.name
+            extra_context["annotate_url"] = (
+                statement_url("annotate", annotation.statement_id, site_name=site)
+                if annotation.annotator_id == request.user.pk
+                else None
+            )
+            if is_reviewer(request.user):
+                extra_context["compare_url"] = statement_url("compare", annotation.statement_id, site_name=site)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # ----------------------------------------------------------------- columns
+
+    @admin.display(description=gettext_lazy("statement"), ordering="statement__number")
+    def statement_column(self, obj: Annotation):
+        return format_html(
+            '<span title="{}">{} #{}</span>', obj.statement.text[:300], obj.statement.readout.slug, obj.statement.number
+        )
+
+    @admin.display(description=gettext_lazy("annotator"), ordering="annotator__username")
+    def author_column(self, obj: Annotation):
+        if obj.annotator is not None:
+            return obj.annotator.get_username()
+        return obj.machine_name or obj.get_origin_display()
+
+    @admin.display(description=gettext_lazy("stances"))
+    def stances_column(self, obj: Annotation):
+        return format_html_join(
+            "",
+            '<span class="ra-badge ra-stance-{}" title="{}">{}</span>',
+            ((s.stance, s.get_stance_display(), s.target.name) for s in obj.stances.all()),
+        )
+
+    @admin.display(description=gettext_lazy("adjudication"))
+    def adjudication(self, obj: Annotation):
+        if not obj.gold:
+            return "—"
+        sources = ", ".join(str(a.annotator or a.machine_name or a.origin) for a in obj.adjudicated_from.all())
+        return _("by %(reviewer)s on %(when)s, from: %(sources)s") % {
+            "reviewer": obj.adjudicated_by or "—",
+            "when": obj.adjudicated_at.strftime("%Y-%m-%d %H:%M") if obj.adjudicated_at else "—",
+            "sources": sources or "—",
+        }

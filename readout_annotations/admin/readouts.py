@@ -1,0 +1,165 @@
+"""Readouts: the list, the change form, and the readout's workbench pages (``get_urls``).
+
+Other modules add pages here by extending ``ReadoutAdmin.workbench_urls`` and
+``ReadoutAdmin.workbench_links``.
+"""
+
+from __future__ import annotations
+
+import django
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import reliability
+from ..adjudication import accept_agreed
+from ..models import Readout
+from . import pictures, review
+from .agreement import agreement_urls, show_agreement, status_column
+from .common import is_reviewer
+
+
+@admin.register(Readout)
+class ReadoutAdmin(admin.ModelAdmin):
+    list_display = ("title", "published_at", "publisher", status_column, "progress_column")
+    list_filter = ("published_at", "publisher", "language")
+    search_fields = ("title", "slug", "publisher")
+    date_hierarchy = "published_at"
+    ordering = ("-published_at", "slug")
+    actions = ("accept_agreed_action", show_agreement)
+    readonly_fields = ("checksum", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "published_at", "event_date", "publisher", "url", "language")}),
+        (_("Text"), {"fields": ("text", "checksum")}),
+        (
+            _("Notes and host document"),
+            {"fields": ("notes", "document_type", "document_id", "created_at", "updated_at")},
+        ),
+    )
+
+    def get_queryset(self, request):
+        return reliability.with_status(super().get_queryset(request).with_counts())
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):
+            kwargs.setdefault("assume_scheme", "https")  # readouts are published over https
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else {"slug": ("title",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("slug")
+            if obj.statements.exists():
+                fields.append("text")  # offsets point into it; the model refuses a change anyway
+        return fields
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            obj.segment()
+
+    def has_adjudicate_permission(self, request) -> bool:
+        return is_reviewer(request.user)
+
+    # ----------------------------------------------------------------- columns
+
+    @admin.display(description=_("gold / statements"))
+    def progress_column(self, obj: Readout):
+        total, gold = obj.statement_count or 0, obj.gold_count or 0
+        percent = round(100 * gold / total) if total else 0
+        return format_html(
+            '<span class="ra-meter" title="{}%"><span style="width:{}%"></span></span> {} / {}',
+            percent,
+            percent,
+            gold,
+            total,
+        )
+
+    def get_list_display(self, request):
+        @admin.display(description=_("workbench"))
+        def workbench(obj: Readout):
+            return format_html_join(" · ", '<a href="{}">{}</a>', self.workbench_links(request, obj))
+
+        return (*super().get_list_display(request), workbench)
+
+    # ----------------------------------------------------------------- workbench pages
+
+    def url_name(self, page: str) -> str:
+        return f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{page}"
+
+    def workbench_links(self, request, obj: Readout) -> list[tuple[str, str]]:
+        """(url, label) of the readout's workbench pages this user may open."""
+        statements = reverse(f"{self.admin_site.name}:readout_annotations_statement_changelist")
+        links = [
+            (reverse(self.url_name("view"), args=(obj.pk,)), _("read")),
+            (f"{statements}?{urlencode({'readout__id__exact': obj.pk})}", _("statements")),
+        ]
+        if is_reviewer(request.user):
+            links.append((reverse(self.url_name("progress"), args=(obj.pk,)), _("progress")))
+            links.append((reverse(self.url_name("agreement"), args=(obj.pk,)), _("agreement")))
+        return links
+
+    def workbench_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("stance-map/", wrap(self.stance_map_view), name=f"{name}_stance_map"),
+            path("<int:object_id>/read/", wrap(self.readout_view), name=f"{name}_view"),
+            path("<int:object_id>/progress/", wrap(self.progress_view), name=f"{name}_progress"),
+            path("<int:object_id>/accept-agreed/", wrap(self.accept_agreed_view), name=f"{name}_accept_agreed"),
+            *agreement_urls(self),
+        ]
+
+    def get_urls(self):
+        return self.workbench_urls() + super().get_urls()
+
+    def stance_map_view(self, request):
+        request.current_app = self.admin_site.name
+        return pictures.stance_map_view(self, request)
+
+    def readout_view(self, request, object_id):
+        request.current_app = self.admin_site.name
+        return pictures.readout_view(self, request, object_id)
+
+    def progress_view(self, request, object_id):
+        request.current_app = self.admin_site.name
+        return review.progress_view(self, request, object_id)
+
+    def accept_agreed_view(self, request, object_id):
+        request.current_app = self.admin_site.name
+        return review.accept_agreed_view(self, request, object_id)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if object_id is not None and str(object_id).isdigit():
+            readout = Readout(pk=int(object_id))
+            extra_context["workbench_links"] = self.workbench_links(request, readout)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "stance_map_url": reverse(self.url_name("stance_map"))}
+        return super().changelist_view(request, extra_context)
+
+    # ----------------------------------------------------------------- actions
+
+    @admin.action(description=_("Accept agreed readings as gold"), permissions=("adjudicate",))
+    def accept_agreed_action(self, request, queryset):
+        count = sum(accept_agreed(readout, request.user) for readout in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d agreed reading accepted as gold.",
+                "%(count)d agreed readings accepted as gold.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,153 @@
+"""What the format modules share: offset units, readout look-ups, streaming helpers, read errors."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
+
+from .. import text as text_module
+
+CODEPOINTS = "codepoints"
+UTF16 = "utf16"
+OFFSET_UNITS = (CODEPOINTS, UTF16)
+
+#: Join small chunks into pieces of about this many characters before they go to a response.
+BUFFER_SIZE = 64 * 1024
+
+
+class FormatError(ValueError):
+    """A file that a format cannot read: ``message`` and the 1-based ``line`` (or None)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message, line)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return self.message if self.line is None else f"line {self.line}: {self.message}"
+
+
+class ReadoutCache:
+    """Readouts by slug for formats that need more than the record (the text around a statement,
+    the title, the date), and offset conversion.
+
+    Records arrive grouped by readout, so one readout is kept at a time: one query per readout,
+    and memory does not grow with the export.
+    """
+
+    def __init__(self, offsets: str = CODEPOINTS) -> None:
+        if offsets not in OFFSET_UNITS:
+            raise ValueError(f"offsets must be one of {', '.join(OFFSET_UNITS)}, not {offsets!r}")
+        self.offsets = offsets
+        self._slug: str | None = None
+        self._readout = None
+        self._astral = False
+        self._utf16: dict[int, int] = {}
+
+    def get(self, slug: str):
+        from ..models import Readout
+
+        if slug != self._slug:
+            self._readout = Readout.objects.filter(slug=slug).first()
+            self._slug = slug
+            self._utf16 = {}
+            text = self._readout.text if self._readout is not None else ""
+            self._astral = len(text.encode("utf-16-le")) != 2 * len(text)
+        return self._readout
+
+    def readout_offset(self, slug: str, offset: int) -> int:
+        """A code point offset into the readout's text, in the chosen unit."""
+        if self.offsets == CODEPOINTS:
+            return offset
+        readout = self.get(slug)
+        if readout is None or not self._astral:
+            return offset
+        if offset not in self._utf16:
+            self._utf16[offset] = text_module.utf16_offset(readout.text, offset)
+        return self._utf16[offset]
+
+    def text_offsets(self, text: str, *offsets: int) -> list[int]:
+        """Code point offsets into ``text`` (a statement), in the chosen unit."""
+        if self.offsets == CODEPOINTS:
+            return list(offsets)
+        return text_module.utf16_offsets(text, offsets)
+
+
+class Counted:
+    """Iterates over ``records`` and counts them."""
+
+    def __init__(self, records: Iterable[dict]) -> None:
+        self._records = records
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict]:
+        for record in self._records:
+            self.count += 1
+            yield record
+
+
+def write_chunks(chunks: Callable[..., Iterator[str]], records: Iterable[dict], stream: TextIO, **options) -> int:
+    """Write what ``chunks(records, **options)`` yields to ``stream``; return the number of records."""
+    counted = Counted(records)
+    for chunk in chunks(counted, **options):
+        stream.write(chunk)
+    return counted.count
+
+
+def buffered(chunks: Iterable[str], size: int = BUFFER_SIZE) -> Iterator[str]:
+    """Join small chunks into pieces of about ``size`` characters (fewer, larger writes)."""
+    buffer = io.StringIO()
+    length = 0
+    for chunk in chunks:
+        buffer.write(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield buffer.getvalue()
+            buffer = io.StringIO()
+            length = 0
+    if length:
+        yield buffer.getvalue()
+
+
+def speaker_index():
+    """All speakers by slug, with an alias index for finding their names in a text (one query)."""
+    from ..attribution import AliasIndex
+    from ..models import Speaker
+
+    speakers = {s.slug: s for s in Speaker.objects.all()}
+    return speakers, AliasIndex.from_speakers(speakers.values(), key=lambda s: s.slug)
+
+
+def find_span(text: str, phrase: str | None, start: int = 0) -> tuple[int, int] | None:
+    """``(start, end)`` of the first ``phrase`` in ``text`` at or after ``start``, whitespace-tolerant."""
+    if not phrase:
+        return None
+    import re
+
+    pattern = r"\s+".join(re.escape(word) for word in phrase.split())
+    if not pattern:
+        return None
+    match = re.compile(pattern).search(text, start)
+    return None if match is None else (match.start(), match.end())
+
+
+def speaker_and_cue_spans(record: dict, aliases) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Where the statement names its speaker and where its cue stands (code points into the
+    statement text), as far as the text shows them: the speaker's name right before the cue for
+    an explicit attribution, else the first name of the speaker; the cue phrase itself."""
+    statement_text = record["text"]
+    cue = find_span(statement_text, record.get("cue"))
+    speaker = None
+    slug = record.get("speaker")
+    if slug and record.get("attribution") == "explicit":
+        match = aliases.explicit(statement_text)
+        if match is not None and aliases.resolve(match.group("name")) == slug:
+            speaker = (match.start("name"), match.end("name"))
+            if " ".join(match.group("cue").split()) == " ".join((record.get("cue") or "").split()):
+                cue = (match.start("cue"), match.end("cue"))
+        else:
+            mentions = [m for m in aliases.mentions(statement_text) if m.speaker == slug]
+            if mentions:
+                speaker = (mentions[0].start, mentions[0].end)
+    return speaker, cue

@@ -1,0 +1,273 @@
+"""Label Studio: a JSON array of tasks, one per statement, with the readings as annotations.
+
+::
+
+    [{"data": {"text": "Xi pointed out that ...", "readout": "...", "statement": 2,
+               "paragraph": 2, "start": 156, "end": 368, "offset_unit": "codepoints"},
+      "annotations": [{"annotator": "annotator1", "origin": "human", "ground_truth": true,
+                       "result": [...]}],
+      "predictions": [{"model_version": "machine", "result": [...]}]}]
+
+``data.text`` is the statement; span offsets count into it, in the unit ``data.offset_unit``
+names (Label Studio's browser client counts UTF-16 code units: export with ``--offsets utf16``
+for text outside the Basic Multilingual Plane). Each human or imported reading is an annotation
+(``ground_truth`` marks the gold one), each machine proposal a prediction. Results:
+
+- ``labels`` (``from_name`` ``label``, ``to_name`` ``text``): ``{start, end, text, labels}``
+  spans ``Speaker`` (where the statement names its speaker) and ``Cue``;
+- ``textarea`` ``cue``: the cue as text (also when the statement does not show it verbatim);
+- ``choices`` ``speaker`` (the speaker's slug), ``attribution`` and ``mode``;
+- ``taxonomy`` ``stance``: ``[[target slug, stance], ...]``.
+
+:func:`label_config` writes the matching labeling configuration. Reading takes the same
+shape back, from our export or from Label Studio's JSON export: the annotator from
+``annotator``, else ``completed_by`` (its ``username`` or ``email``); the cue from the ``Cue``
+span, else the ``cue`` text area; cancelled annotations are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+from xml.sax.saxutils import quoteattr
+
+from .base import CODEPOINTS, FormatError, ReadoutCache, speaker_and_cue_spans, speaker_index, write_chunks
+
+MEDIA_TYPE = "application/json"
+EXTENSION = "labelstudio.json"
+
+
+def results(record: dict, readouts: ReadoutCache, aliases) -> list[dict]:
+    text = record["text"]
+    found = []
+    speaker_span, cue_span = speaker_and_cue_spans(record, aliases)
+    for label, span in (("Speaker", speaker_span), ("Cue", cue_span)):
+        if span is not None:
+            start, end = readouts.text_offsets(text, *span)
+            found.append(
+                {
+                    "from_name": "label",
+                    "to_name": "text",
+                    "type": "labels",
+                    "value": {"start": start, "end": end, "text": text[span[0] : span[1]], "labels": [label]},
+                }
+            )
+    if record["cue"]:
+        found.append({"from_name": "cue", "to_name": "text", "type": "textarea", "value": {"text": [record["cue"]]}})
+    for name in ("speaker", "attribution", "mode"):
+        if record[name]:
+            found.append(
+                {"from_name": name, "to_name": "text", "type": "choices", "value": {"choices": [record[name]]}}
+            )
+    if record["stances"]:
+        found.append(
+            {
+                "from_name": "stance",
+                "to_name": "text",
+                "type": "taxonomy",
+                "value": {"taxonomy": [[s["target"], s["stance"]] for s in record["stances"]]},
+            }
+        )
+    for number, result in enumerate(found, start=1):
+        result["id"] = f"r{number}"
+    return found
+
+
+def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
+    first = group[0]
+    slug = first["readout"]
+    task = {
+        "data": {
+            "text": first["text"],
+            "readout": slug,
+            "statement": first["statement"],
+            "paragraph": first["paragraph"],
+            "start": readouts.readout_offset(slug, first["start"]),
+            "end": readouts.readout_offset(slug, first["end"]),
+            "offset_unit": readouts.offsets,
+        },
+        "annotations": [],
+        "predictions": [],
+    }
+    for record in group:
+        if record["attribution"] is None:
+            continue
+        if record["origin"] == "machine":
+            task["predictions"].append(
+                {"model_version": record.get("machine_name") or "machine", "result": results(record, readouts, aliases)}
+            )
+        else:
+            task["annotations"].append(
+                {
+                    "annotator": record["annotator"],
+                    "origin": record["origin"],
+                    "ground_truth": record["gold"],
+                    "was_cancelled": False,
+                    "result": results(record, readouts, aliases),
+                }
+            )
+    return task
+
+
+def chunks(
+    records: Iterable[dict], *, offsets: str = CODEPOINTS, readouts: ReadoutCache | None = None
+) -> Iterator[str]:
+    readouts = readouts or ReadoutCache(offsets)
+    _speakers, aliases = speaker_index()
+    separator = "[\n"
+    group: list[dict] = []
+    for record in records:
+        if group and (record["readout"], record["statement"]) != (group[0]["readout"], group[0]["statement"]):
+            yield separator + json.dumps(_task(group, readouts, aliases), ensure_ascii=False)
+            separator = ",\n"
+            group = []
+        group.append(record)
+    if group:
+        yield separator + json.dumps(_task(group, readouts, aliases), ensure_ascii=False)
+        separator = ",\n"
+    yield "[]\n" if separator == "[\n" else "\n]\n"
+
+
+def write(records: Iterable[dict], stream: TextIO, **options) -> int:
+    return write_chunks(chunks, records, stream, **options)
+
+
+def label_config(speakers: Iterable, targets: Iterable) -> str:
+    """The Label Studio labeling configuration (XML) that matches the export."""
+
+    def choice(value: str, alias: str, inner: str = "") -> str:
+        attributes = f"value={quoteattr(value)} alias={quoteattr(alias)}"
+        return f"<Choice {attributes}>{inner}</Choice>" if inner else f"<Choice {attributes}/>"
+
+    from ..models import Attribution, Mode, StanceValue
+
+    stance_choices = "".join(choice(str(label), value) for value, label in StanceValue.choices)
+    lines = [
+        "<View>",
+        '  <Labels name="label" toName="text"><Label value="Speaker"/><Label value="Cue"/></Labels>',
+        '  <Text name="text" value="$text"/>',
+        '  <TextArea name="cue" toName="text" maxSubmissions="1" placeholder="cue"/>',
+        '  <Choices name="speaker" toName="text" choice="single" showInline="true">',
+        *(f"    {choice(s.name, s.slug)}" for s in speakers),
+        "  </Choices>",
+        '  <Choices name="attribution" toName="text" choice="single" showInline="true">',
+        *(f"    {choice(str(label), value)}" for value, label in Attribution.choices),
+        "  </Choices>",
+        '  <Choices name="mode" toName="text" choice="single" showInline="true">',
+        *(f"    {choice(str(label), value)}" for value, label in Mode.choices),
+        "  </Choices>",
+        '  <Taxonomy name="stance" toName="text">',
+        *(f"    {choice(t.name, t.slug, stance_choices)}" for t in targets),
+        "  </Taxonomy>",
+        "</View>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _tasks(text: str) -> Iterator[tuple[int, object]]:
+    """``(line, task)`` for each element of the top-level JSON array, with the line it starts on."""
+    decoder = json.JSONDecoder()
+    line, counted = 1, 0
+
+    def line_at(position: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, position)
+        counted = position
+        return line
+
+    def skip(position: int) -> int:
+        while position < len(text) and text[position] in " \t\r\n\ufeff":
+            position += 1
+        return position
+
+    position = skip(0)
+    if position >= len(text) or text[position] != "[":
+        raise FormatError("Label Studio tasks must be a JSON array", line_at(min(position, len(text))))
+    position = skip(position + 1)
+    if position < len(text) and text[position] == "]":
+        return
+    while True:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise FormatError(f"not valid JSON: {error.msg} (column {error.colno})", error.lineno) from None
+        yield line_at(position), value
+        position = skip(end)
+        if position < len(text) and text[position] == ",":
+            position = skip(position + 1)
+        elif position < len(text) and text[position] == "]":
+            if skip(position + 1) < len(text):
+                raise FormatError("text after the end of the array", line_at(skip(position + 1)))
+            return
+        else:
+            raise FormatError("expected ',' or ']' after a task", line_at(min(position, len(text))))
+
+
+def _annotator(annotation: dict) -> str | None:
+    if isinstance(annotation.get("annotator"), str):
+        return annotation["annotator"]
+    completed_by = annotation.get("completed_by")
+    if isinstance(completed_by, dict):
+        return completed_by.get("username") or completed_by.get("email")
+    if isinstance(completed_by, str):
+        return completed_by
+    return None
+
+
+def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool) -> dict:
+    record = {"readout": task_data.get("readout"), "statement": task_data.get("statement")}
+    result = annotation.get("result") or []
+    if not isinstance(result, list):
+        raise FormatError("an annotation's result must be a list", line)
+    record.update(speaker=None, attribution=None, mode=None, cue=None, stances=[])
+    spanned = False  # a Cue span, where the text shows the cue, wins over the cue field
+    for item in result:
+        if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+            raise FormatError("each result must be an object with a value", line)
+        name, value = item.get("from_name"), item["value"]
+        if item.get("type") == "choices" and name in ("speaker", "attribution", "mode"):
+            choices = value.get("choices") or []
+            record[name] = choices[0] if choices else None
+        elif item.get("type") == "taxonomy" and name == "stance":
+            for path in value.get("taxonomy") or []:
+                if not (isinstance(path, list) and len(path) == 2):
+                    raise FormatError("a stance is a [target, stance] pair", line)
+                record["stances"].append({"target": path[0], "stance": path[1]})
+        elif item.get("type") == "labels" and "Cue" in (value.get("labels") or []):
+            record["cue"] = value.get("text")
+            spanned = True
+        elif item.get("type") == "textarea" and name == "cue" and not spanned:
+            texts = value.get("text") or []
+            record["cue"] = texts[0] if texts else None
+    if machine:
+        record.update(annotator=None, origin="machine", gold=False)
+    else:
+        record.update(
+            annotator=_annotator(annotation),
+            origin=annotation.get("origin"),
+            gold=bool(annotation.get("ground_truth")),
+        )
+    return record
+
+
+def read(stream: TextIO) -> Iterator[tuple[int, dict]]:
+    """``(line number, record)`` for every annotation and prediction of every task."""
+    for line, task in _tasks(stream.read()):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise FormatError("a task must be an object with data", line)
+        data = task["data"]
+        for key in ("annotations", "predictions"):
+            if not isinstance(task.get(key) or [], list):
+                raise FormatError(f"a task's {key} must be a list", line)
+        for annotation in task.get("predictions") or []:
+            yield line, _reading(data, annotation, line, machine=True)
+        for annotation in task.get("annotations") or []:
+            if not isinstance(annotation, dict):
+                raise FormatError("an annotation must be an object", line)
+            if annotation.get("was_cancelled"):
+                continue
+            yield line, _reading(data, annotation, line, machine=False)

@@ -1,0 +1,190 @@
+"""The annotation admin is blind: annotators see and change only their own annotations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from readout_annotations.models import Annotation, Origin
+
+from .conftest import make_readout
+from .test_admin import annotate, catalog, make_gold, query_count, sentences, url
+
+
+@pytest.mark.django_db
+def test_annotators_list_only_their_own(client, small_readout, annotator, other_annotator, reviewer):
+    xi, lukashenko, *_ = catalog()
+    one, two, *_ = small_readout.statements.order_by("number")
+    annotate(one, annotator, speaker=xi)
+    annotate(one, other_annotator, speaker=lukashenko)
+    annotate(two, other_annotator, speaker=lukashenko)
+    client.force_login(annotator)
+    page = client.get(url("annotation_changelist")).content.decode()
+    assert "1 annotation" in page and "3 annotations" not in page
+    assert "annotator2" not in page and "Alexander Lukashenko" not in page  # no filter names them either
+    assert "Xi Jinping</a>" in page  # the speaker filter lists the speakers of my annotations
+    assert "?annotator__id__exact" not in page
+    client.force_login(other_annotator)
+    page = client.get(url("annotation_changelist")).content.decode()
+    assert "2 annotations" in page and "annotator1" not in page
+    client.force_login(reviewer)
+    page = client.get(url("annotation_changelist")).content.decode()
+    assert "3 annotations" in page and "?annotator__id__exact" in page and "annotator2" in page
+
+
+@pytest.mark.django_db
+def test_anothers_annotation_answers_like_a_missing_one(client, small_readout, annotator, other_annotator):
+    theirs = annotate(small_readout.statements.first(), other_annotator)
+    client.force_login(annotator)
+    missing = theirs.pk + 1000
+    for view in ("change", "history", "delete"):
+        assert client.get(url(f"annotation_{view}", theirs.pk)).status_code == 404, view
+        assert client.get(url(f"annotation_{view}", missing)).status_code == 404, view
+    assert client.post(url("annotation_delete", theirs.pk), {"post": "yes"}).status_code == 404
+    assert Annotation.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.django_db
+def test_export_action_exports_only_what_the_user_sees(client, small_readout, annotator, other_annotator):
+    one, two, *_ = small_readout.statements.order_by("number")
+    mine = annotate(one, annotator)
+    theirs = annotate(two, other_annotator)
+    client.force_login(annotator)
+    response = client.post(
+        url("annotation_changelist"), {"action": "export_jsonl", "_selected_action": [mine.pk, theirs.pk]}
+    )
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.jsonl"')
+    records = [json.loads(line) for line in response.content.decode().splitlines()]
+    assert [(r["statement"], r["annotator"]) for r in records] == [(1, "annotator1")]
+
+
+@pytest.mark.django_db
+def test_nobody_picks_the_annotator_or_sets_gold(client, small_readout, annotator, other_annotator):
+    xi, *_ = catalog()
+    statement = small_readout.statements.get(number=2)
+    client.force_login(annotator)
+    page = client.get(url("annotation_add")).content.decode()
+    assert 'name="annotator"' not in page and 'name="gold"' not in page
+    data = {
+        "statement": statement.pk,
+        "speaker": xi.pk,
+        "attribution": "explicit",
+        "mode": "",
+        "cue": "",
+        "note": "",
+        "annotator": other_annotator.pk,
+        "gold": "on",
+        "stances-TOTAL_FORMS": "0",
+        "stances-INITIAL_FORMS": "0",
+        "stances-MIN_NUM_FORMS": "0",
+        "stances-MAX_NUM_FORMS": "1000",
+    }
+    response = client.post(url("annotation_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    annotation = Annotation.objects.get()
+    assert (annotation.annotator, annotation.origin, annotation.gold) == (annotator, Origin.HUMAN, False)
+    response = client.post(url("annotation_add"), data)  # the same statement again: a form error, not a 500
+    assert response.status_code == 200 and "You have already annotated this statement" in response.content.decode()
+    assert Annotation.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_gold_annotation_is_read_only_here(client, small_readout, annotator, reviewer):
+    gold = make_gold(annotate(small_readout.statements.first(), annotator))
+    client.force_login(annotator)
+    page = client.get(url("annotation_change", gold.pk)).content.decode()
+    assert 'name="attribution"' not in page  # shown read-only
+    response = client.post(url("annotation_change", gold.pk), {"attribution": "inferred"})
+    assert response.status_code == 403
+    assert client.post(url("annotation_delete", gold.pk), {"post": "yes"}).status_code == 403
+    client.force_login(reviewer)  # reviewers see it, with who annotated it, but do not edit others' work
+    page = client.get(url("annotation_change", gold.pk)).content.decode()
+    assert "annotator1" in page and 'name="attribution"' not in page
+
+
+@pytest.mark.django_db
+def test_own_annotation_change_form_with_stances(client, small_readout, annotator):
+    xi, _, taiwan, _ = catalog()
+    mine = annotate(small_readout.statements.first(), annotator, speaker=xi)
+    client.force_login(annotator)
+    page = client.get(url("annotation_change", mine.pk)).content.decode()
+    assert 'name="attribution"' in page and 'name="stances-0-target"' in page
+    assert url("statement_annotate", mine.statement_id) in page
+    data = {
+        "speaker": xi.pk,
+        "attribution": "continued",
+        "mode": "indirect",
+        "cue": "",
+        "note": "",
+        "stances-TOTAL_FORMS": "1",
+        "stances-INITIAL_FORMS": "0",
+        "stances-MIN_NUM_FORMS": "0",
+        "stances-MAX_NUM_FORMS": "1000",
+        "stances-0-target": taiwan.pk,
+        "stances-0-stance": "favor",
+    }
+    assert client.post(url("annotation_change", mine.pk), data).status_code == 302
+    mine.refresh_from_db()
+    assert mine.attribution == "continued" and [s.stance for s in mine.stances.all()] == ["favor"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["annotator", "reviewer"])
+def test_annotation_list_costs_the_same_for_10_and_100_rows(client, who, annotator, reviewer):
+    xi, _, taiwan, bri = catalog()
+    user = annotator if who == "annotator" else reviewer
+    small, large = make_readout("small", sentences(10)), make_readout("large", sentences(100))
+    for readout in (small, large):
+        for statement in readout.statements.all():
+            annotate(statement, user, speaker=xi, stances=[(taiwan, "favor"), (bri, "against")])
+    client.force_login(user)
+    address = url("annotation_changelist") + "?statement__readout__id__exact={}"
+    count = query_count(client, address.format(small.pk))
+    assert count == query_count(client, address.format(large.pk))
+    assert count <= 14, count
+    # and a change view does not grow with the number of stances either
+    first = Annotation.objects.filter(statement__readout=small).first()
+    assert query_count(client, url("annotation_change", first.pk)) <= 20
+
+
+@pytest.mark.django_db
+def test_every_export_format_is_an_action(client, small_readout, annotator, other_annotator):
+    from readout_annotations.formats import FORMATS
+
+    xi, lukashenko, taiwan, _ = catalog()
+    mine = annotate(small_readout.statements.first(), annotator, speaker=xi, stances=[(taiwan, "favor")])
+    theirs = annotate(small_readout.statements.last(), other_annotator, speaker=lukashenko)
+    client.force_login(annotator)
+
+    def export(name, selected):
+        data = {"action": f"export_{name}", "_selected_action": [a.pk for a in selected]}
+        response = client.post(url("annotation_changelist"), data)
+        assert response.status_code == 200, name
+        assert response["Content-Disposition"].startswith("attachment"), name
+        return response.content
+
+    for name in FORMATS:
+        assert export(name, [mine, theirs]) == export(name, [mine]), name  # theirs is not exported
+        client.force_login(other_annotator)
+        assert export(name, [theirs]) != export(name, [mine]), name
+        client.force_login(annotator)
+
+
+@pytest.mark.django_db
+def test_bulk_delete_spares_gold_and_others_annotations(client, small_readout, annotator, other_annotator, reviewer):
+    one, two, three, _ = small_readout.statements.order_by("number")
+    mine = annotate(one, annotator)
+    gold = make_gold(annotate(two, annotator))
+    theirs = annotate(three, other_annotator)
+    client.force_login(annotator)
+    data = {"action": "delete_selected", "_selected_action": [mine.pk, gold.pk], "post": "yes"}
+    assert client.post(url("annotation_changelist"), data).status_code == 403
+    client.force_login(reviewer)
+    data = {"action": "delete_selected", "_selected_action": [theirs.pk], "post": "yes"}
+    assert client.post(url("annotation_changelist"), data).status_code == 403
+    assert Annotation.objects.count() == 3
+    client.force_login(annotator)
+    data = {"action": "delete_selected", "_selected_action": [mine.pk], "post": "yes"}
+    assert client.post(url("annotation_changelist"), data).status_code == 302
+    assert set(Annotation.objects.all()) == {gold, theirs}
