@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -149,6 +149,17 @@ def import_readout(
     if len(parsed.title) > title_length:
         raise ReadoutImportError(name, _("title is longer than %(limit)s characters") % {"limit": title_length}, line=1)
     published_at = parsed.timestamp.replace(tzinfo=zone)
+    try:
+        return _store(name, slug, parsed, published_at, replace)
+    except IntegrityError:  # another import created the same slug meanwhile
+        raise ReadoutImportError(
+            name,
+            _("readout %(slug)r was created by another import at the same time; try again") % {"slug": slug},
+            field="slug",
+        ) from None
+
+
+def _store(name: str, slug: str, parsed, published_at, replace: bool) -> ImportResult:
     with transaction.atomic():
         existing = Readout.objects.select_for_update().filter(slug=slug).first()
         if existing is None:
@@ -255,7 +266,6 @@ def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportR
     number, and then nothing is written.
     """
     from django.contrib.auth import get_user_model
-    from django.db import IntegrityError
 
     from .records import RecordResolver, apply_record
 

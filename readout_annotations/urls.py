@@ -32,5 +32,5 @@ urlpatterns = [
     path("agreement/", api_agreement.AgreementView.as_view(), name="agreement"),
     *router.urls,
     # Keep last: any other URL under the API that ends in a slash is a JSON 404.
-    re_path(r"^.+/$", views.NotFoundView.as_view(), name="not-found"),
+    re_path(r"^[\s\S]+/$", views.NotFoundView.as_view(), name="not-found"),
 ]

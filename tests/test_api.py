@@ -10,7 +10,9 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from readout_annotations.models import Annotation, Speaker, Stance, Target
+from readout_annotations import records
+from readout_annotations.api.serializers import gold_of
+from readout_annotations.models import Annotation, Speaker, Stance, Statement, Target
 
 from .conftest import make_readout
 
@@ -196,7 +198,13 @@ def test_browsable_api_renders_html_for_a_logged_in_user(readout, reviewer):
 @pytest.mark.django_db
 def test_unknown_urls_under_the_api_are_json_404s(readout, annotator):
     client = client_for(annotator)
-    for url in ("/api/nothing/", "/api/speakers/not.a.slug/", "/api/annotations/-1/", "/api/statements/abc/"):
+    for url in (
+        "/api/nothing/",
+        "/api/speakers/not.a.slug/",
+        "/api/readouts/new%0Aline/",
+        "/api/annotations/-1/",
+        "/api/statements/abc/",
+    ):
         response = client.get(url)
         assert response.status_code == 404, url
         assert response.json() == {"detail": "Not found."}
@@ -734,6 +742,31 @@ def test_statement_detail_and_list_carry_the_gold_reading(readout, annotator, re
 
 
 @pytest.mark.django_db
+def test_statement_records_are_exactly_build_records_of_the_gold(readout, annotator, reviewer, catalogue):
+    """The list loads its page by hand (api/loading.py); it must give what build_record gives."""
+    s1, s2, s3, _ = (statement_of(readout, n) for n in (1, 2, 3, 4))
+    make_gold(annotate(s1, None, origin="import", attribution="narration", mode="direct", cue="noted"))
+    make_gold(
+        annotate(
+            s2,
+            annotator,
+            speaker=catalogue["lukashenko"],
+            stances=[(catalogue["interference"], "against"), (catalogue["bri"], "none")],
+        )
+    )
+    make_gold(annotate(s3, reviewer, speaker=catalogue["xi"], stances=[(catalogue["bri"], "favor")]))
+    annotate(s3, annotator, speaker=catalogue["lukashenko"])  # not gold: not shown
+    expected = [
+        {"id": statement.pk, **records.build_record(statement, gold_of(statement)), "gold_annotation": pk}
+        for statement in Statement.objects.with_gold().order_by("number")
+        for pk in [getattr(gold_of(statement), "pk", None)]
+    ]
+    client = client_for(reviewer)
+    assert client.get(f"/api/statements/?readout={READOUT}").json()["results"] == expected
+    assert [client.get(f"/api/statements/{row['id']}/").json() for row in expected] == expected
+
+
+@pytest.mark.django_db
 def test_annotators_see_only_their_own_gold(readout, annotator, other_annotator, catalogue):
     theirs = make_gold(annotate(statement_of(readout, 2), other_annotator, speaker=catalogue["xi"]))
     mine = make_gold(annotate(statement_of(readout, 3), annotator, speaker=catalogue["xi"]))
@@ -933,6 +966,7 @@ def test_reviewers_manage_targets_and_their_hierarchy(readout, reviewer):
     assert "parent" in cycle.json()
     assert client.patch("/api/targets/taiwan/", {"parent": "taiwan"}, format="json").status_code == 400
     assert client.patch("/api/targets/taiwan/", {"parent": "nothing"}, format="json").status_code == 400
+    assert client.patch("/api/targets/taiwan/", {"parent": ""}, format="json").status_code == 400
     assert client.delete("/api/targets/core-interests/").status_code == 409  # it has a child
     replaced = client.put(
         "/api/targets/taiwan/", {"slug": "taiwan", "name": "Taiwan region", "parent": None}, format="json"

@@ -78,7 +78,7 @@ def load(queryset: QuerySet) -> list[Statement]:
     """The statements of ``queryset``, each with ``gold_annotation`` (or None) ready for ``build_record``."""
     db = queryset.db
     user_model = get_user_model()
-    username = user_model.USERNAME_FIELD
+    username, user_pk = user_model.USERNAME_FIELD, user_model._meta.pk.attname
     readout_cache, gold_cache = _cache(Statement, "readout"), _cache(Statement, "gold_annotation")
     speaker_cache, annotator_cache = _cache(Annotation, "speaker"), _cache(Annotation, "annotator")
     readouts: dict[int, Readout] = {}
@@ -104,7 +104,7 @@ def load(queryset: QuerySet) -> list[Statement]:
             if speaker_id is not None and speaker_id not in speakers:
                 speakers[speaker_id] = _make(Speaker, db, id=speaker_id, slug=speaker_slug, name=speaker_name)
             if annotator_id is not None and annotator_id not in users:
-                users[annotator_id] = _make(user_model, db, **{"id": annotator_id, username: annotator_name})
+                users[annotator_id] = _make(user_model, db, **{user_pk: annotator_id, username: annotator_name})
             speaker_cache.set_cached_value(gold, speakers.get(speaker_id))
             annotator_cache.set_cached_value(gold, users.get(annotator_id))
             golds[gold.pk] = gold

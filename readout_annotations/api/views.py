@@ -9,6 +9,7 @@ outside ``ATOMIC_REQUESTS``.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, ProtectedError, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -348,7 +349,9 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
         try:
             with transaction.atomic():
                 annotation = serializer.save()
-        except IntegrityError as error:  # a concurrent create of the same annotation won
+        except (IntegrityError, DjangoValidationError) as error:
+            # A concurrent create of the same annotation won: its row fails the unique constraint
+            # (or, once committed, the model's constraint check before the INSERT).
             if mine.exists():
                 raise self.duplicate(mine) from error
             raise
