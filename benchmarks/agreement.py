@@ -13,54 +13,25 @@ Two measurements, each the best of ``--repeat`` runs:
   time of ``reliability.agreement_report()`` over every readout (queries included) and of
   ``with_status`` over every readout.
 
-Readings agree with a "true" reading with probability 0.85 (speaker), 0.8 (attribution)
-and 0.85 per stance, so alpha lands around 0.6-0.8 as in real data.
+The data is the benchmarks' corpus (``benchmarks/corpus.py``): readings agree with a "true"
+reading with probability 0.85 (speaker), 0.8 (attribution) and 0.85 per stance, so alpha lands
+around 0.6-0.8 as in real data; the in-memory rows are the ones the database gets.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
-import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import corpus
+
 LIMIT_SECONDS = 2.0
-
-SPEAKERS = [f"speaker-{i}" for i in range(20)]
-ATTRIBUTIONS = ["explicit", "continued", "inferred", "narration"]
-TARGETS = [f"target-{i}" for i in range(30)]
-STANCES = ["favor", "against", "none"]
-
-
-def generate(statements: int, annotators: int, seed: int = 20240601):
-    """Readings as ``(annotations, stances)``: ``(statement, annotator, speaker, attribution)`` and
-    ``(annotation index, target, stance)``; speaker ``None`` means no speaker."""
-    rng = random.Random(seed)
-    speakers = [*SPEAKERS, None]
-    names = [f"annotator{i + 1}" for i in range(annotators)]
-    annotations, stances = [], []
-    for statement in range(statements):
-        speaker, attribution = rng.choice(speakers), rng.choice(ATTRIBUTIONS)
-        tagged = {t: rng.choice(STANCES) for t in rng.sample(TARGETS, rng.choice((0, 1, 1, 2)))}
-        for name in names:
-            index = len(annotations)
-            annotations.append(
-                (
-                    statement,
-                    name,
-                    speaker if rng.random() < 0.85 else rng.choice(speakers),
-                    attribution if rng.random() < 0.8 else rng.choice(ATTRIBUTIONS),
-                )
-            )
-            for target, stance in tagged.items():
-                if rng.random() < 0.9:
-                    stances.append((index, target, stance if rng.random() < 0.85 else rng.choice(STANCES)))
-    return annotations, stances
 
 
 def best_of(repeat: int, function) -> tuple[tuple[float, float], object]:
@@ -80,69 +51,6 @@ def best_of(repeat: int, function) -> tuple[tuple[float, float], object]:
     return (wall, cpu), result
 
 
-def setup_django(path: str) -> None:
-    os.environ["TEST_DATABASE"] = "sqlite"
-    os.environ["DEMO_SQLITE_PATH"] = path
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def fill_database(annotations, stances, statements: int, per_readout: int) -> None:
-    """Readouts of ``per_readout`` statements, users, speakers, targets, annotations and stances."""
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import transaction
-
-    from readout_annotations import text as text_module
-    from readout_annotations.models import Annotation, Readout, Speaker, Stance, Statement, Target
-
-    call_command("migrate", verbosity=0)
-    sentence = "Xi said that point {} matters."
-    with transaction.atomic():
-        users = {
-            name: get_user_model().objects.create(username=name)
-            for name in sorted({name for _s, name, _sp, _a in annotations})
-        }
-        speakers = {s.slug: s.pk for s in Speaker.objects.bulk_create(Speaker(slug=s, name=s) for s in SPEAKERS)}
-        targets = {t.slug: t.pk for t in Target.objects.bulk_create(Target(slug=t, name=t) for t in TARGETS)}
-        statement_ids = []
-        for first in range(0, statements, per_readout):
-            numbers = range(1, min(per_readout, statements - first) + 1)
-            body = "\n\n".join(sentence.format(n) for n in numbers)
-            readout = Readout.objects.create(
-                slug=f"readout-{first // per_readout + 1}",
-                title=f"Readout {first // per_readout + 1}",
-                published_at="2023-03-01T09:00:00+08:00",
-                text=body,
-            )
-            rows = [
-                Statement(readout=readout, number=s.number, paragraph=s.paragraph, start=s.start, end=s.end)
-                for s in text_module.segment(body)
-            ]
-            for row in rows:
-                row.text = body[row.start : row.end]
-            statement_ids += [s.pk for s in Statement.objects.bulk_create(rows)]
-        created = Annotation.objects.bulk_create(
-            (
-                Annotation(
-                    statement_id=statement_ids[statement],
-                    annotator=users[name],
-                    speaker_id=speakers.get(speaker),
-                    attribution=attribution,
-                )
-                for statement, name, speaker, attribution in annotations
-            ),
-            batch_size=5000,
-        )
-        Stance.objects.bulk_create(
-            (Stance(annotation_id=created[index].pk, target_id=targets[t], stance=s) for index, t, s in stances),
-            batch_size=5000,
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=100_000)
@@ -153,13 +61,14 @@ def main() -> None:
     options = parser.parse_args()
 
     directory = tempfile.TemporaryDirectory(prefix="agreement-benchmark-")
-    setup_django(os.path.join(directory.name, "db.sqlite3"))
+    corpus.setup_django(corpus.host_environment("sqlite", Path(directory.name)))
     from readout_annotations import agreement, reliability
 
-    annotations, stances = generate(options.statements, options.annotators)
-    # The rows exactly as the report's two queries return them (annotation ids from 1).
-    annotation_rows = [(i + 1, s, name, sp, a) for i, (s, name, sp, a) in enumerate(annotations)]
-    stance_rows = [(i + 1, annotations[i][0], t, v) for i, t, v in stances]
+    readouts = -(-options.statements // options.per_readout)
+    shape = {"statements": options.per_readout, "annotators": options.annotators}
+    # The rows exactly as the report's two queries will read them from the database (ids from 1).
+    annotation_rows, stance_rows = corpus.memory_rows(readouts, **shape)
+    statements = readouts * options.per_readout
 
     def alpha_only():
         units, _readings = reliability.readout_units(annotation_rows, stance_rows)
@@ -174,7 +83,8 @@ def main() -> None:
 
     if not options.skip_database:
         start = time.perf_counter()
-        fill_database(annotations, stances, options.statements, options.per_readout)
+        corpus.fill(readouts, **shape)
+        corpus.analyze()
         setup_seconds = time.perf_counter() - start
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -194,7 +104,7 @@ def main() -> None:
         results.append((f"end to end (SQLite): with_status over {len(rows)} readouts, 1 query", seconds))
 
     print(
-        f"{options.statements:,} statements x {options.annotators} annotators: "
+        f"{statements:,} statements x {options.annotators} annotators: "
         f"{len(annotation_rows):,} annotations, {len(stance_rows):,} stances; best of {options.repeat}"
     )
     if not options.skip_database:

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,10 +154,18 @@ def memory_rows(readouts: int, **options) -> tuple[list[tuple], list[tuple]]:
 # --------------------------------------------------------------------------- the host: settings, database, server
 
 
-def host_environment(database: str, workdir: Path, *, conn_max_age: int = 60) -> dict[str, str]:
+def host_environment(
+    database: str,
+    workdir: Path,
+    *,
+    conn_max_age: int = 60,
+    name: str = BENCH_DATABASE,
+    sqlite_path: str | Path | None = None,
+) -> dict[str, str]:
     """Environment for a benchmark process and for gunicorn: the test host (``tests.settings``)
-    with ``DEBUG`` off and persistent connections, on SQLite (a file in ``workdir``) or on the
-    PostgreSQL database ``readout_bench`` (``TEST_DATABASE_*`` variables as for the tests)."""
+    with ``DEBUG`` off and persistent connections, on SQLite (``sqlite_path``, by default a file in
+    ``workdir``) or on the PostgreSQL database ``name`` (``TEST_DATABASE_*`` variables as for the
+    tests)."""
     settings = Path(workdir) / "bench_settings.py"
     settings.write_text(
         textwrap.dedent(
@@ -178,9 +185,9 @@ def host_environment(database: str, workdir: Path, *, conn_max_age: int = 60) ->
         "DJANGO_DEBUG": "",
     }
     if database == "sqlite":
-        env["DEMO_SQLITE_PATH"] = str(Path(workdir) / "bench.sqlite3")
+        env["DEMO_SQLITE_PATH"] = str(sqlite_path or Path(workdir) / "bench.sqlite3")
     else:
-        env["TEST_DATABASE_NAME"] = BENCH_DATABASE
+        env["TEST_DATABASE_NAME"] = name
     return env
 
 
@@ -197,13 +204,11 @@ def _postgresql(env: dict[str, str]):
 
 
 def recreate_database(env: dict[str, str]) -> None:
-    """A fresh, empty database (PostgreSQL: drop and create ``readout_bench``; SQLite: remove the file)."""
-    if env["TEST_DATABASE"] == "sqlite":
-        Path(env["DEMO_SQLITE_PATH"]).unlink(missing_ok=True)
-        return
-    with _postgresql(env) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    """A fresh, empty database (PostgreSQL: drop and create it; SQLite: remove the file)."""
+    drop_database(env)
+    if env["TEST_DATABASE"] != "sqlite":
+        with _postgresql(env) as connection:
+            connection.execute(f'CREATE DATABASE "{env["TEST_DATABASE_NAME"]}"')
 
 
 def drop_database(env: dict[str, str]) -> None:
@@ -211,7 +216,7 @@ def drop_database(env: dict[str, str]) -> None:
         Path(env["DEMO_SQLITE_PATH"]).unlink(missing_ok=True)
         return
     with _postgresql(env) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        connection.execute(f'DROP DATABASE IF EXISTS "{env["TEST_DATABASE_NAME"]}" WITH (FORCE)')
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -271,6 +276,29 @@ def stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's worker processes (Linux ``/proc``; empty elsewhere)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 # --------------------------------------------------------------------------- filling the database
@@ -341,7 +369,7 @@ def fill(
     from django.core.management import call_command
     from django.db import transaction
 
-    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0, skip_checks=True)  # the system checks have their own tests
     with transaction.atomic():
         users = people(annotators)
         speakers, targets = catalogue()
@@ -411,6 +439,14 @@ def _write(plans: list[PlannedReadout], users, speakers, targets, *, annotators:
     )
 
 
+def analyze() -> None:
+    """Fresh planner statistics after bulk inserts, as autovacuum (PostgreSQL) keeps them in production."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def counts() -> dict[str, int]:
     from readout_annotations.models import Annotation, Readout, Stance, Statement
 
@@ -430,8 +466,3 @@ def readouts_for(annotations: int, statements: int = STATEMENTS, annotators: int
     """The smallest corpus with at least ``annotations`` annotations."""
     per = annotations_per_readout(statements, annotators)
     return -(-annotations // per)
-
-
-def chunks_of(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -20,7 +20,7 @@ refreshed (``ANALYZE``), as autovacuum does in production. Measured at each size
   are deleted afterwards, so the corpus stays as generated);
 - ``reliability.agreement_report()`` over the whole corpus: seconds;
 - ``export --all`` in every format, each in a fresh fork of a warmed-up process, through ``export_annotations``' own
-  code path (``select_records`` and the format's ``write``) into a stream that keeps nothing:
+  code path (``records.export_records`` and the format's ``write``) into a stream that keeps nothing:
   records per second, and the process's peak resident memory (Linux ``VmHWM``).
 
 "growth" is the figure at the large size divided by the figure at the small one (the data grows
@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import corpus  # noqa: E402
+from benchmarks import corpus
 
 ROOT = corpus.ROOT
 FORMATS = ("jsonl", "csv", "w3c", "dna", "doccano", "labelstudio")
@@ -72,14 +72,6 @@ QUICK = {
 # --------------------------------------------------------------------------- child processes (Django set up)
 
 
-def analyze() -> None:
-    """Fresh planner statistics, as autovacuum (PostgreSQL) or ``PRAGMA optimize`` (SQLite) keep them."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def grow(readouts: int) -> None:
     started = time.perf_counter()
 
@@ -88,7 +80,7 @@ def grow(readouts: int) -> None:
             print(f"  {done:,} of {total:,} readouts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
     corpus.fill(readouts, progress=progress)
-    analyze()
+    corpus.analyze()
 
 
 def count_queries(token: str) -> int:
@@ -261,12 +253,13 @@ def reset_peak_memory() -> None:
 def export(format: str) -> dict:
     """One export of every annotation; runs in a process of its own (see ``exports``)."""
     from readout_annotations.formats import FORMATS as MODULES
-    from readout_annotations.formats import ReadoutCache, select_records
+    from readout_annotations.formats import ReadoutCache
+    from readout_annotations.records import export_records
 
     module = MODULES[format]
     reset_peak_memory()
     start = time.perf_counter()
-    records = module.write(select_records(all=True), Discard(), readouts=ReadoutCache("codepoints"))
+    records = module.write(export_records(all=True), Discard(), readouts=ReadoutCache("codepoints"))
     seconds = time.perf_counter() - start
     return {"records": records, "records_per_second": records / seconds, "peak_mb": memory_mb("VmHWM")}
 
@@ -277,10 +270,11 @@ def exports() -> dict[str, dict]:
     from django.db import connections
 
     from readout_annotations.formats import FORMATS as MODULES
-    from readout_annotations.formats import ReadoutCache, select_records
+    from readout_annotations.formats import ReadoutCache
+    from readout_annotations.records import export_records
 
     for module in MODULES.values():  # import and warm every code path on one readout
-        module.write(select_records(all=True, readouts=[corpus.readout_slug(0)]), Discard(), readouts=ReadoutCache())
+        module.write(export_records(all=True, readouts=[corpus.readout_slug(0)]), Discard(), readouts=ReadoutCache())
     connections.close_all()  # each fork opens its own
     results = {}
     for format in FORMATS:
@@ -348,7 +342,8 @@ def bench_database(database: str, plan: dict, workdir: Path, log) -> dict:
         big = corpus.readouts_for(plan["export_annotations"])
         started = time.perf_counter()
         grown = run_child(env, "--child", "grow", "--readouts", str(big))
-        log(f"{database}: grown to {grown['counts']['annotations']:,} annotations in {time.perf_counter() - started:.0f} s")
+        annotations = grown["counts"]["annotations"]
+        log(f"{database}: grown to {annotations:,} annotations in {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
         results["export"] = run_child(env, "--child", "export")
         log(f"{database}: exports at {grown['counts']['annotations']:,} in {time.perf_counter() - started:.0f} s")
@@ -455,7 +450,8 @@ def main() -> None:
         f"and gold; exports of every annotation at {plan['export_annotations']:,}"
     )
     print(f"machine: {description}")
-    print(f"command: python benchmarks/run.py{' --quick' if options.quick else ''}; {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    print(f"command: python benchmarks/run.py{' --quick' if options.quick else ''} ({seconds:.0f} s)")
     print()
     print(table(results, plan, databases))
 

@@ -26,11 +26,11 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from . import documents
+from . import documents, records
 from .api.schema import extend_schema
 from .api.views import ApiViewMixin
 from .conf import app_settings
-from .formats import FORMATS, OFFSET_UNITS, ReadoutCache, select_records
+from .formats import FORMATS, OFFSET_UNITS, ReadoutCache
 from .formats.base import buffered
 from .importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout
 from .models import Readout
@@ -261,7 +261,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         module = FORMATS[values["format"]]
-        rows = select_records(all=values["all"], readouts=slugs, user=request.user)
+        rows = records.export_records(all=values["all"], readouts=slugs, user=request.user)
         chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]))
         media_type = module.MEDIA_TYPE
         if "charset" not in media_type:

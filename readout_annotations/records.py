@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from .models import (
+    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -141,6 +143,58 @@ def _gold_of(statement: Statement) -> Annotation | None:
         return statement.gold_annotation
     except Annotation.DoesNotExist:
         return None
+
+
+#: Statements per batch when annotations are exported (each batch: one query, plus one for stances).
+EXPORT_BATCH = 1000
+#: Readout fields a record does not need: never fetched with a record (the text would come with each).
+UNNEEDED_READOUT_FIELDS = ("text", "notes")
+
+
+def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> Iterator[dict]:
+    """The records an export writes, streamed: the gold reading of every statement (or the
+    statement unread), or with ``all`` every annotation.
+
+    With a ``user`` (the API), only what that user may see (blind annotation): everything for a
+    reviewer; for anyone else their own annotations, and the gold reading only where it is theirs.
+
+    Memory stays flat however many records there are: statements are walked in order through
+    their indexes, and annotations are fetched for a batch of statements at a time (ordering a
+    whole table of annotations by readout and statement would make the database sort them all
+    before the first row comes out). The readout's text is never fetched with a record.
+    """
+    slugs = list(readouts)
+    statements = Statement.objects.all()
+    if slugs:
+        statements = statements.filter(readout__slug__in=slugs)
+    reviewer = user is None or user.has_perm(ADJUDICATE_PERMISSION)
+    if not all:
+        statements = statements.defer(*(f"readout__{f}" for f in UNNEEDED_READOUT_FIELDS))
+        if reviewer:
+            return gold_records(statements)
+        return _own_gold_records(statements, user)
+    annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
+    annotations = annotations.defer(*(f"statement__readout__{f}" for f in UNNEEDED_READOUT_FIELDS))
+    read = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
+    ids = read.order_by("readout__slug", "number").values_list("pk", flat=True).iterator(chunk_size=EXPORT_BATCH)
+    return _in_batches(annotations, ids)
+
+
+def _own_gold_records(statements, user) -> Iterator[dict]:
+    for statement in statements.with_gold().order_by("readout__slug", "number").iterator(chunk_size=2000):
+        gold = _gold_of(statement)
+        yield build_record(statement, gold if gold is not None and gold.annotator_id == user.pk else None)
+
+
+def _in_batches(annotations, statement_ids: Iterator[int]) -> Iterator[dict]:
+    batch: list[int] = []
+    for pk in statement_ids:
+        batch.append(pk)
+        if len(batch) == EXPORT_BATCH:
+            yield from all_records(annotations.filter(statement_id__in=batch))
+            batch = []
+    if batch:
+        yield from all_records(annotations.filter(statement_id__in=batch))
 
 
 # --------------------------------------------------------------------------- reading records back

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from readout_annotations.models import Annotation, Statement
 from readout_annotations.roles import REVIEWERS
@@ -213,9 +214,9 @@ def test_racing_creates_give_one_201_and_clear_409s_never_a_500(live_server, rea
         requests = [(clients[pk], ("POST", "/api/annotations/", body)) for pk in users for _ in range(3)]
         responses = race(requests)
         by_user = defaultdict(list)
-        for (http, _), response in zip(requests, responses, strict=True):
-            by_user[http.token].append(response)
-        for pk, user in users.items():
+        for (client, _), response in zip(requests, responses, strict=True):
+            by_user[client.token].append(response)
+        for user in users.values():
             answers = by_user[token(user)]
             statuses = sorted(status for status, *_ in answers)
             assert statuses[0] == 201 and statuses.count(201) == 1, statuses
@@ -235,15 +236,55 @@ def test_reviewers_accepting_while_annotators_edit_keep_gold_unique(
     statements = list(Statement.objects.filter(readout=readout).order_by("number")[:6])
     pairs = [(annotate(s, annotator), annotate(s, other_annotator)) for s in statements]
     reviewer_http = Http(live_server.url, token(reviewer))
-    editors = {annotator.pk: Http(live_server.url, token(annotator)), other_annotator.pk: Http(live_server.url, token(other_annotator))}
+    editors = {
+        annotator.pk: Http(live_server.url, token(annotator)),
+        other_annotator.pk: Http(live_server.url, token(other_annotator)),
+    }
     requests = []
     for first, second in pairs:
         for annotation in (first, second):
             tag = {"If-Match": f'"{annotation.pk}-1"'}
             requests.append((reviewer_http, ("POST", f"/api/annotations/{annotation.pk}/accept/", {}, tag)))
-            requests.append((editors[annotation.annotator_id], ("PATCH", f"/api/annotations/{annotation.pk}/", {"cue": "edited"}, tag)))
+            requests.append(
+                (
+                    editors[annotation.annotator_id],
+                    ("PATCH", f"/api/annotations/{annotation.pk}/", {"cue": "edited"}, tag),
+                )
+            )
     responses = race(requests)
     assert {status for status, *_ in responses} <= {200, 403, 409, 412}, responses
     for statement in statements:
         assert Annotation.objects.filter(gold_statement=statement).count() <= 1
         assert Annotation.objects.filter(statement=statement, gold=True).count() <= 1
+
+
+def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout, annotator):
+    """The rival create commits after the view's own duplicate check but before the model's
+    constraint check: the request gets the same clear 409, naming the rival (my own) annotation."""
+    statement = readout.statements.get(number=3)
+    rival = []
+
+    def create_rival():
+        try:
+            rival.append(Annotation.objects.create(statement=statement, annotator=annotator, attribution="narration"))
+        finally:
+            connection.close()
+
+    def overtake(execute, sql, params, many, context):
+        if not rival and sql.lstrip().upper().startswith("SAVEPOINT"):  # inside the create's transaction
+            thread = threading.Thread(target=create_rival)
+            thread.start()
+            thread.join(30)
+        return execute(sql, params, many, context)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token(annotator)}")
+    with connection.execute_wrapper(overtake):
+        response = client.post(
+            "/api/annotations/", {"readout": readout.slug, "statement": 3, "attribution": "explicit"}, format="json"
+        )
+
+    assert rival, "the rival create never ran"
+    assert response.status_code == 409, response.content
+    assert f"annotation {rival[0].pk}" in response.json()["detail"]
+    assert list(Annotation.objects.filter(statement=statement).values_list("pk", flat=True)) == [rival[0].pk]

@@ -64,17 +64,15 @@ def test_reviewer_exports_everything(client, corpus, reviewer):
     ]
 
 
-def test_annotator_exports_own_readings_and_gold(client, corpus, annotator, other_annotator):
+def test_annotator_exports_only_own_readings(client, corpus, annotator, other_annotator):
+    """Blind annotation: another annotator's reading stays hidden even once it is gold."""
     client.force_login(annotator)
-    assert who(records(client.get(URL, {"all": "1"}))) == [
-        (2, "annotator1", "human", False),
-        (3, "annotator2", "human", True),
-    ]
+    assert who(records(client.get(URL, {"all": "1"}))) == [(2, "annotator1", "human", False)]
     gold = records(client.get(URL))
     assert [(r["statement"], r["gold"], r["annotator"]) for r in gold] == [
         (1, False, None),
         (2, False, None),
-        (3, True, "annotator2"),
+        (3, False, None),
         (4, False, None),
     ]
     client.force_login(other_annotator)

@@ -390,8 +390,8 @@ def test_api_agreement_parameters(hand_built, reviewer, annotator, other_annotat
     assert client.get("/api/agreement/?limit=-1").status_code == 400
 
 
-def test_api_readouts_show_status(hand_built, annotator, reviewer):
-    client = api_client(annotator)
+def test_api_readouts_show_status_to_reviewers_only(hand_built, annotator, reviewer):
+    client = api_client(reviewer)
     counts = []
     for slug in ("other", "more", "most"):
         make_readout(slug, numbered_text(2))
@@ -405,8 +405,10 @@ def test_api_readouts_show_status(hand_built, annotator, reviewer):
     _readout, s = hand_built
     for statement in s:
         adjudication.accept(annotate_if_missing(statement, reviewer), reviewer)
-    detail = api_client(annotator).get("/api/readouts/hand-built/").json()
-    assert detail["status"] == "adjudicated"
+    assert api_client(reviewer).get("/api/readouts/hand-built/").json()["status"] == "adjudicated"
+    # Blind annotation: the status counts other people's work, so annotators do not get it.
+    assert api_client(annotator).get("/api/readouts/hand-built/").json()["status"] is None
+    assert {r["status"] for r in api_client(annotator).get("/api/readouts/").json()["results"]} == {None}
 
 
 def annotate_if_missing(statement, user) -> Annotation:

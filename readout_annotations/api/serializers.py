@@ -19,6 +19,7 @@ from rest_framework.reverse import reverse
 from .. import documents, records, reliability
 from ..conf import app_settings
 from ..models import (
+    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -356,9 +357,10 @@ class ReadoutSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=reliability.ReadoutStatus.choices,
         read_only=True,
+        allow_null=True,
         help_text=_(
             "in_progress, then annotated (every statement has ANNOTATIONS_PER_STATEMENT human annotations), "
-            "then adjudicated (every statement has gold)."
+            "then adjudicated (every statement has gold). Null for annotators: it counts other people's work."
         ),
     )
 
@@ -387,7 +389,11 @@ class ReadoutSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         reliability.attach_status([instance])
-        return super().to_representation(instance)
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm(ADJUDICATE_PERMISSION):
+            data["status"] = None  # blind annotation: the status counts other annotators' work
+        return data
 
 
 class ReadoutDetailSerializer(ReadoutSerializer):

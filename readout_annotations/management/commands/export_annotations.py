@@ -5,7 +5,8 @@ import tempfile
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...formats import FORMATS, OFFSET_UNITS, ReadoutCache, labelstudio, select_records
+from ... import records
+from ...formats import FORMATS, OFFSET_UNITS, ReadoutCache, labelstudio
 from ...models import Readout, Speaker, Target
 
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(f"No readout has the slug {', '.join(map(repr, unknown))}.")
         if label_config and format != "labelstudio":
             raise CommandError("--label-config goes with --format labelstudio.")
-        rows = select_records(all=all, readouts=readout)
+        rows = records.export_records(all=all, readouts=readout)
         module = FORMATS[format]
 
         def writer(rows, stream):
