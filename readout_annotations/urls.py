@@ -6,8 +6,7 @@ and name it in ``router.root_entries`` to list it at the API root).
 
 from django.urls import path, re_path
 
-from . import api_agreement, api_transfer
-from .api import views
+from .api import agreement, transfer, views
 from .api.routers import ApiRouter
 
 app_name = "readout_annotations"
@@ -27,9 +26,9 @@ urlpatterns = [
     path("predictions/", views.PredictionView.as_view(), name="predictions"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     # Before the router: "readouts/import/" is not a readout's detail URL.
-    path("readouts/import/", api_transfer.ReadoutImportView.as_view(), name="readout-import"),
-    path("export/", api_transfer.ExportView.as_view(), name="export"),
-    path("agreement/", api_agreement.AgreementView.as_view(), name="agreement"),
+    path("readouts/import/", transfer.ReadoutImportView.as_view(), name="readout-import"),
+    path("export/", transfer.ExportView.as_view(), name="export"),
+    path("agreement/", agreement.AgreementView.as_view(), name="agreement"),
     *router.urls,
     # Keep last: any other URL under the API that ends in a slash is a JSON 404.
     re_path(r"^[\s\S]+/$", views.NotFoundView.as_view(), name="not-found"),

@@ -26,14 +26,14 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from . import documents, records
-from .api.schema import extend_schema
-from .api.views import ApiViewMixin
-from .conf import app_settings
-from .formats import FORMATS, OFFSET_UNITS, ReadoutCache
-from .formats.base import buffered
-from .importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout
-from .models import Readout
+from .. import documents, records
+from ..conf import app_settings
+from ..formats import FORMATS, OFFSET_UNITS, ReadoutCache
+from ..formats.base import buffered
+from ..importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout
+from ..models import Readout
+from .schema import extend_schema
+from .views import ApiViewMixin
 
 ADD_READOUT = "readout_annotations.add_readout"
 VIEW_STATEMENT = "readout_annotations.view_statement"

@@ -16,11 +16,11 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import reliability
-from .api.permissions import is_reviewer
-from .api.schema import extend_schema
-from .api.views import ApiViewMixin
-from .models import Readout
+from .. import reliability
+from ..models import Readout
+from .permissions import is_reviewer
+from .schema import extend_schema
+from .views import ApiViewMixin
 
 MAX_LIMIT = 100
 
