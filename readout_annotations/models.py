@@ -25,6 +25,8 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from . import text as text_module
@@ -404,6 +406,13 @@ class Statement(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.validate_span()
         super().save(*args, **kwargs)
+
+
+@receiver(pre_save, sender=Statement)
+def check_raw_statement(sender, instance: Statement, raw: bool, **kwargs) -> None:
+    """``loaddata`` saves raw, past ``Statement.save()``: a fixture's spans are checked all the same."""
+    if raw:
+        instance.validate_span()
 
 
 # --------------------------------------------------------------------------- annotations

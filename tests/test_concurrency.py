@@ -58,7 +58,7 @@ class Http:
         return connection
 
     def send(self, method: str, path: str, body=None, headers=None, connection=None):
-        """(status, headers, decoded JSON body or None)."""
+        """(status, headers, the decoded JSON body, or the raw body when it is not JSON)."""
         connection = connection or self.connect()
         headers = {"Authorization": f"Token {self.token}", "Accept": "application/json", **(headers or {})}
         data = None
@@ -69,7 +69,8 @@ class Http:
             connection.request(method, path, body=data, headers=headers)
             response = connection.getresponse()
             raw = response.read()
-            return response.status, dict(response.getheaders()), json.loads(raw) if raw else None
+            is_json = response.getheader("Content-Type", "").startswith("application/json")
+            return response.status, dict(response.getheaders()), json.loads(raw) if raw and is_json else raw
         finally:
             connection.close()
 

@@ -12,6 +12,8 @@ from django.test import override_settings
 from readout_annotations.checks import check_installed_apps, check_settings
 from readout_annotations.conf import DEFAULTS, app_settings
 
+pytestmark = pytest.mark.django_db  # Django 6.1's check command reads the database (the JSONField check)
+
 # --------------------------------------------------------------------------- settings
 
 

@@ -8,6 +8,7 @@ the same code path as every import.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import Model
 from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
@@ -402,8 +403,43 @@ class ReadoutDetailSerializer(ReadoutSerializer):
         read_only_fields = fields
 
 
+class StrictCharMixin:
+    """Text as the schema describes it: a JSON string (no number turned into one), checked as sent
+    (REST framework's default trims whitespace before checking the length and the pattern)."""
+
+    default_error_messages = {"not_a_string": _("Not a valid string.")}
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictCharMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictCharMixin, serializers.SlugField):
+    pass
+
+
+class CatalogueSerializer(serializers.ModelSerializer):
+    """Speakers and targets: model text fields become strict text fields."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+    }
+
+
 class AliasesField(serializers.ListField):
-    child = serializers.CharField(max_length=200)
+    child = StrictCharField(max_length=200)
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
@@ -411,7 +447,7 @@ class AliasesField(serializers.ListField):
         super().__init__(**kwargs)
 
 
-class SpeakerSerializer(serializers.ModelSerializer):
+class SpeakerSerializer(CatalogueSerializer):
     aliases = AliasesField()
     members = SlugReference(
         many=True,
@@ -430,7 +466,7 @@ class SpeakerSerializer(serializers.ModelSerializer):
         return members
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(CatalogueSerializer):
     aliases = AliasesField()
     parent = SlugReference(
         queryset=Target.objects.all(),
