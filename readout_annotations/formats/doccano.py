@@ -29,28 +29,14 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from ..records import RECORD_FIELDS
 from .base import CODEPOINTS, FormatError, ReadoutCache, speaker_and_cue_spans, speaker_index, write_chunks
 
 MEDIA_TYPE = "application/x-ndjson"
 EXTENSION = "doccano.jsonl"
 LABELS = ("STATEMENT", "SPEAKER", "CUE")
 RELATIONS = ("SAYS", "INTRODUCES")
-META_FIELDS = (
-    "readout",
-    "statement",
-    "paragraph",
-    "start",
-    "end",
-    "speaker",
-    "speaker_name",
-    "attribution",
-    "mode",
-    "cue",
-    "stances",
-    "annotator",
-    "origin",
-    "gold",
-)
+META_FIELDS = tuple(field for field in RECORD_FIELDS if field != "text")  # the text is the example itself
 
 
 def example(record: dict, readouts: ReadoutCache, aliases) -> dict:
