@@ -73,29 +73,28 @@ class ReadoutQuerySet(models.QuerySet):
         readout.segment()
         return readout
 
-    def with_counts(self):
-        """Annotate ``statement_count`` and ``gold_count`` (two subqueries, no join fan-out; 0, never null)."""
+    def with_counts(self, user=None):
+        """Annotate ``statement_count``, ``gold_count`` and ``annotated_count`` (subqueries: no join
+        fan-out; 0, never null).
+
+        With a ``user`` who is not a reviewer, ``gold_count`` counts only that user's own gold
+        readings (blind annotation) and ``annotated_count`` the statements they annotated.
+        """
         statements = Statement.objects.filter(readout=OuterRef("pk"))
+        gold = statements.filter(gold_annotation__isnull=False)
+        if user is not None and not user.has_perm(ADJUDICATE_PERMISSION):
+            gold = gold.filter(gold_annotation__annotator=user)
+        mine = statements.filter(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))
         return self.annotate(
-            statement_count=Coalesce(
-                models.Subquery(
-                    statements.order_by().values("readout").annotate(n=models.Count("pk")).values("n"),
-                    output_field=models.IntegerField(),
-                ),
-                0,
-            ),
-            gold_count=Coalesce(
-                models.Subquery(
-                    statements.filter(gold_annotation__isnull=False)
-                    .order_by()
-                    .values("readout")
-                    .annotate(n=models.Count("pk"))
-                    .values("n"),
-                    output_field=models.IntegerField(),
-                ),
-                0,
-            ),
+            statement_count=_count_per_readout(statements),
+            gold_count=_count_per_readout(gold),
+            annotated_count=_count_per_readout(mine) if user is not None else models.Value(0),
         )
+
+
+def _count_per_readout(statements: models.QuerySet) -> Coalesce:
+    counted = statements.order_by().values("readout").annotate(n=models.Count("pk")).values("n")
+    return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 class Readout(SlugModel):

@@ -518,10 +518,6 @@ def test_the_admin_shows_an_annotator_only_their_own(world):
     assert not any(secret in page.content.decode() for secret in secrets)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the admin's readout list counts every gold statement (Readout.objects.with_counts) for annotators too",
-)
 def test_the_admin_readout_list_counts_only_an_annotators_own_gold(world):
     response = admin_client(world, "annotator").get(reverse("admin:readout_annotations_readout_changelist"))
     (readout,) = response.context["cl"].result_list

@@ -42,7 +42,7 @@ class ReadoutAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return reliability.with_status(super().get_queryset(request).with_counts())
+        return reliability.with_status(super().get_queryset(request).with_counts(request.user))
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, ProtectedError, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, ProtectedError, QuerySet
 from django.utils.http import parse_etags
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
@@ -115,11 +114,6 @@ class ApiViewMixin:
 # --------------------------------------------------------------------------- readouts
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    counted = queryset.order_by().values("readout").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 @extend_schema_view(
     list=extend_schema(summary=_("Readouts, newest first (without their text).")),
     retrieve=extend_schema(summary=_("A readout with its text.")),
@@ -130,17 +124,8 @@ class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = SLUG_LOOKUP
 
     def get_queryset(self) -> QuerySet:
-        user = self.request.user
-        statements = Statement.objects.filter(readout=OuterRef("pk"))
-        gold = statements.filter(gold_annotation__isnull=False)
-        if not is_reviewer(user):
-            gold = gold.filter(gold_annotation__annotator=user)
-        mine = statements.filter(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))
-        queryset = reliability.with_status(
-            Readout.objects.annotate(
-                statement_count=_count(statements), gold_count=_count(gold), annotated_count=_count(mine)
-            )
-        ).order_by("-published_at", "slug")
+        queryset = reliability.with_status(Readout.objects.with_counts(self.request.user))
+        queryset = queryset.order_by("-published_at", "slug")
         return queryset.defer("text") if self.action == "list" else queryset
 
     def get_serializer_class(self):
