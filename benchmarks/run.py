@@ -109,10 +109,14 @@ def request(connection: http.client.HTTPConnection, method: str, url: str, token
     return response.status, response.read()
 
 
-def list_latency(port: int, token: str, warmup: int, requests: int) -> list[float]:
-    """Milliseconds per request, one at a time, each on a new connection."""
-    timings = []
+def list_latency(port: int, token: str, warmup: int, requests: int, workers: list[int]) -> tuple[list[float], float]:
+    """Milliseconds per request, one at a time, each on a new connection; and the server's CPU
+    milliseconds per request (its workers' user and system time, which a busy machine inflates
+    less than the wall clock)."""
+    timings, cpu_before = [], 0.0
     for n in range(warmup + requests):
+        if n == warmup:
+            cpu_before = corpus.cpu_seconds(workers)
         start = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
@@ -122,7 +126,7 @@ def list_latency(port: int, token: str, warmup: int, requests: int) -> list[floa
         assert status == 200, body[:300]
         if n >= warmup:
             timings.append((time.perf_counter() - start) * 1000)
-    return timings
+    return timings, (corpus.cpu_seconds(workers) - cpu_before) * 1000 / requests
 
 
 def concurrent_writes(port: int, writes: int) -> dict:
@@ -172,7 +176,8 @@ def concurrent_writes(port: int, writes: int) -> dict:
     seconds = time.perf_counter() - start
     flat = [status for per_client in statuses for status in per_client]
     landed = flat.count(200)
-    return {"writes_per_second": landed / seconds, "write_failures": len(flat) - landed}
+    failed = {str(status): flat.count(status) for status in sorted(set(flat) - {200})}
+    return {"writes_per_second": landed / seconds, "write_failures": failed}
 
 
 def imports(workdir: Path, files: int, size: int) -> dict:
@@ -218,7 +223,8 @@ def measure(env: dict[str, str], options: argparse.Namespace) -> dict:
     port = corpus.free_port()
     server = corpus.serve(env, port)
     try:
-        timings = list_latency(port, reviewer, options.warmup, options.requests)
+        workers = corpus.worker_pids(server.pid)
+        timings, result["list_server_cpu_ms"] = list_latency(port, reviewer, options.warmup, options.requests, workers)
         result.update(concurrent_writes(port, options.writes))
     finally:
         corpus.stop(server)
@@ -356,6 +362,7 @@ ROWS = [
     # (label, key, format of a value, higher is better)
     ("statement list, 100 rows: p50 ms", "list_p50_ms", "{:.1f}"),
     ("statement list, 100 rows: p95 ms", "list_p95_ms", "{:.1f}"),
+    ("statement list: server CPU ms per request", "list_server_cpu_ms", "{:.1f}"),
     ("statement list: SQL queries per request", "queries", "{:d}"),
     (f"annotation writes/s ({CLIENTS} HTTP clients, If-Match)", "writes_per_second", "{:,.0f}"),
     ("import_readout: files/s", "import_files_per_second", "{:,.1f}"),
@@ -397,9 +404,15 @@ def table(results: dict, plan: dict, databases: list[str]) -> str:
             at_export = shape.format(value(by_size["export"], key)) if key.startswith("export:") else ""
             cells += [shape.format(a), shape.format(b), growth, at_export]
         lines.append("| " + " | ".join(cells) + " |")
-    failures = sum(results[d][s]["write_failures"] for d in databases for s in (small, large))
     lines.append("")
-    lines.append(f"writes that did not land (412, 5xx or other): {failures}")
+    failures = []
+    for database in databases:
+        for size in (small, large):
+            answers = results[database][size]["write_failures"]
+            if answers:
+                listed = ", ".join(f"{n} answered {code}" for code, n in answers.items())
+                failures.append(f"{names[database]} at {size:,} readouts: {listed}")
+    lines.append("writes that did not land: " + ("; ".join(failures) if failures else "none"))
     return "\n".join(lines)
 
 
@@ -422,6 +435,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 and 20 readouts, exports at 10,000 annotations")
     parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--child", choices=["measure", "grow", "export"], help=argparse.SUPPRESS)
     parser.add_argument("--readouts", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -454,6 +468,8 @@ def main() -> None:
     print(f"command: python benchmarks/run.py{' --quick' if options.quick else ''} ({seconds:.0f} s)")
     print()
     print(table(results, plan, databases))
+    if options.json:
+        Path(options.json).write_text(json.dumps({"plan": plan, "results": results}, indent=1, default=str))
 
 
 if __name__ == "__main__":
