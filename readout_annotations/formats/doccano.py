@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ..records import RECORD_FIELDS
+from . import jsonl
 from .base import CODEPOINTS, FormatError, ReadoutCache, speaker_and_cue_spans, speaker_index, write_chunks
 
 MEDIA_TYPE = "application/x-ndjson"
@@ -91,15 +92,7 @@ def _span_text(text: str, entity: dict, unit: str) -> str | None:
 def read(stream: TextIO) -> Iterator[tuple[int, dict]]:
     """``(line number, record)`` per line; the record may carry ``speaker_mention`` (a name to
     look up) instead of ``speaker``."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise FormatError(f"not valid JSON: {error.msg} (column {error.colno})", number) from None
-        if not isinstance(data, dict):
-            raise FormatError("a doccano example must be a JSON object", number)
+    for number, data in jsonl.read(stream):  # one JSON object a line
         meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
         fields = {**meta, **{k: v for k, v in data.items() if k in META_FIELDS}}
         if "readout" not in fields or "statement" not in fields:
