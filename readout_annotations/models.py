@@ -15,6 +15,7 @@ a check constraint keeps ``gold`` and ``gold_statement`` in step.
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 
 import django
 from django.conf import settings
@@ -27,6 +28,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive, make_aware
 from django.utils.translation import gettext_lazy as _
 
 from . import text as text_module
@@ -43,6 +46,20 @@ def check_constraint(*, name: str, condition: Q) -> models.CheckConstraint:
 def choices_check(name: str, field: str, choices: type[models.TextChoices], *, blank: bool = False):
     allowed = list(choices.values) + ([""] if blank else [])
     return check_constraint(name=name, condition=Q(**{f"{field}__in": allowed}))
+
+
+def ordered_uuid() -> uuid.UUID:
+    """A UUID version 7 (RFC 9562): its first 48 bits are the Unix time in milliseconds, so rows
+    inserted one after another sit side by side in a unique index instead of scattering over it.
+
+    The standard library has ``uuid.uuid7`` from Python 3.14; below that the ``uuid6`` package
+    (a dependency only there) provides the same RFC layout.
+    """
+    if hasattr(uuid, "uuid7"):
+        return uuid.uuid7()
+    import uuid6
+
+    return uuid.UUID(bytes=uuid6.uuid7().bytes)
 
 
 class SlugManager(models.Manager):
@@ -103,6 +120,21 @@ class Readout(SlugModel):
         _("published at"),
         help_text=_("When the publisher released the readout, with its time zone."),
     )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "The IANA zone the publisher dated the readout in (Asia/Shanghai); empty means the "
+            "READOUT_ANNOTATIONS_TIMEZONE setting."
+        ),
+    )
+    published_on = models.DateField(
+        _("publication day"),
+        null=True,
+        editable=False,
+        help_text=_("The day of publication in the readout's own time zone: the one day every export and filter uses."),
+    )
     event_date = models.DateField(_("event date"), null=True, blank=True, help_text=_("The day of the meeting."))
     publisher = models.CharField(_("publisher"), max_length=200, blank=True)
     url = models.URLField(_("URL"), max_length=1000, blank=True)
@@ -136,6 +168,7 @@ class Readout(SlugModel):
         ordering = ["-published_at", "slug"]
         indexes = [
             models.Index(fields=["published_at"], name="readout_published_idx"),
+            models.Index(fields=["published_on"], name="readout_published_on_idx"),
             models.Index(fields=["document_type", "document_id"], name="readout_document_idx"),
         ]
         constraints = [
@@ -165,10 +198,38 @@ class Readout(SlugModel):
     def clean(self) -> None:
         super().clean()
         self.validate_text_unchanged()
+        if self.timezone:
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(
+                    {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
+                ) from None
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone of publication: ``timezone``, else the ``TIMEZONE`` setting."""
+        from .conf import app_settings
+
+        return zoneinfo.ZoneInfo(self.timezone or app_settings.TIMEZONE)
+
+    def publication_day(self):
+        """``published_at`` as a date in the readout's own zone (not the host's)."""
+        moment = self.published_at
+        if isinstance(moment, str):
+            moment = parse_datetime(moment)
+        if moment is None:
+            return None
+        if is_naive(moment):
+            moment = make_aware(moment, self.zone)
+        return moment.astimezone(self.zone).date()
 
     def save(self, *args, **kwargs) -> None:
         self.validate_text_unchanged()
         self.checksum = text_module.checksum(self.text)
+        self.published_on = self.publication_day()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "published_on"}
         super().save(*args, **kwargs)
 
     def segment(self) -> list[Statement]:
@@ -188,6 +249,72 @@ class Readout(SlugModel):
 
 
 # --------------------------------------------------------------------------- speakers and targets
+
+
+class ReviewStatus(models.TextChoices):
+    """Whether a speaker or target is part of the confirmed vocabulary.
+
+    ``proposed`` rows were made by a machine proposer (``proposed_by_machine``) or by an annotator
+    from the annotation form (``proposed_by``); a reviewer confirms, edits or merges them.
+    """
+
+    CONFIRMED = "confirmed", _("confirmed")
+    PROPOSED = "proposed", _("proposed")
+
+
+class ProposableQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=ReviewStatus.CONFIRMED)
+
+    def proposed(self):
+        return self.filter(status=ReviewStatus.PROPOSED)
+
+    def usable_by(self, user):
+        """What ``user`` may pick in a reading: confirmed rows, machine proposals, and their own
+        proposals (an annotator never sees another annotator's proposed names). Reviewers: all."""
+        if user is not None and user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION):
+            return self
+        usable = Q(status=ReviewStatus.CONFIRMED) | Q(status=ReviewStatus.PROPOSED, proposed_by__isnull=True)
+        if user is not None and user.is_authenticated:
+            usable |= Q(proposed_by=user)
+        return self.filter(usable)
+
+
+class Proposable(models.Model):
+    """The review state shared by :class:`Speaker` and :class:`Target`."""
+
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.CONFIRMED,
+        help_text=_("Proposed rows wait for a reviewer to confirm, edit or merge them."),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The annotator who proposed it from the annotation form."),
+    )
+    proposed_by_machine = models.CharField(
+        _("proposed by machine"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_("The proposer (model name) that found it in a readout."),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == ReviewStatus.PROPOSED
+
 
 
 class SpeakerKind(models.TextChoices):
@@ -210,8 +337,11 @@ class TargetKind(models.TextChoices):
     REGION = "region", _("region")
 
 
-class Speaker(SlugModel):
+class Speaker(SlugModel, Proposable):
     Kind = SpeakerKind
+    Status = ReviewStatus
+
+    objects = SlugManager.from_queryset(ProposableQuerySet)()
 
     name = models.CharField(_("display name"), max_length=200)
     kind = models.CharField(
@@ -247,8 +377,10 @@ class Speaker(SlugModel):
         verbose_name = _("speaker")
         verbose_name_plural = _("speakers")
         ordering = ["name"]
+        indexes = [models.Index(fields=["status"], name="speaker_status_idx")]
         constraints = [
             choices_check("speaker_kind_valid", "kind", SpeakerKind),
+            choices_check("speaker_status_valid", "status", ReviewStatus),
         ]
 
     def __str__(self) -> str:
@@ -263,8 +395,11 @@ class Speaker(SlugModel):
             )
 
 
-class Target(SlugModel):
+class Target(SlugModel, Proposable):
     Kind = TargetKind
+    Status = ReviewStatus
+
+    objects = SlugManager.from_queryset(ProposableQuerySet)()
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=TargetKind.choices, default=TargetKind.ISSUE)
@@ -284,8 +419,10 @@ class Target(SlugModel):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         ordering = ["name"]
+        indexes = [models.Index(fields=["status"], name="target_status_idx")]
         constraints = [
             choices_check("target_kind_valid", "kind", TargetKind),
+            choices_check("target_status_valid", "status", ReviewStatus),
         ]
 
     def __str__(self) -> str:
@@ -473,7 +610,7 @@ class AnnotationQuerySet(models.QuerySet):
 
 
 class Annotation(models.Model):
-    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("UUID"), default=ordered_uuid, unique=True, editable=False)
     statement = models.ForeignKey(
         Statement,
         verbose_name=_("statement"),
@@ -632,6 +769,12 @@ class Stance(models.Model):
         related_name="stances",
     )
     stance = models.CharField(_("stance"), max_length=10, choices=StanceValue.choices)
+    note = models.CharField(
+        _("note"),
+        max_length=500,
+        blank=True,
+        help_text=_("Why: for a machine proposal, the rule and the words it rests on."),
+    )
 
     objects = StanceManager()
 

@@ -54,9 +54,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "publisher",
-                    models.CharField(
-                        blank=True, max_length=200, verbose_name="publisher"
-                    ),
+                    models.CharField(blank=True, max_length=200, verbose_name="publisher"),
                 ),
                 (
                     "url",
@@ -80,16 +78,12 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "checksum",
-                    models.CharField(
-                        editable=False, max_length=80, verbose_name="checksum"
-                    ),
+                    models.CharField(editable=False, max_length=80, verbose_name="checksum"),
                 ),
                 ("notes", models.TextField(blank=True, verbose_name="notes")),
                 (
                     "document_id",
-                    models.CharField(
-                        blank=True, max_length=64, verbose_name="host document id"
-                    ),
+                    models.CharField(blank=True, max_length=64, verbose_name="host document id"),
                 ),
                 (
                     "created_at",
@@ -151,9 +145,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "title",
-                    models.CharField(
-                        blank=True, max_length=200, verbose_name="title or role"
-                    ),
+                    models.CharField(blank=True, max_length=200, verbose_name="title or role"),
                 ),
                 (
                     "affiliation",
@@ -179,9 +171,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         max_length=20,
                         validators=[
-                            django.core.validators.RegexValidator(
-                                "^Q[1-9][0-9]*$", "A Wikidata id looks like Q12345."
-                            )
+                            django.core.validators.RegexValidator("^Q[1-9][0-9]*$", "A Wikidata id looks like Q12345.")
                         ],
                         verbose_name="Wikidata id",
                     ),
@@ -217,9 +207,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "number",
-                    models.PositiveIntegerField(
-                        help_text="Order in the readout, from 1.", verbose_name="number"
-                    ),
+                    models.PositiveIntegerField(help_text="Order in the readout, from 1.", verbose_name="number"),
                 ),
                 (
                     "paragraph",
@@ -301,15 +289,11 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "machine_name",
-                    models.CharField(
-                        blank=True, max_length=200, verbose_name="machine name"
-                    ),
+                    models.CharField(blank=True, max_length=200, verbose_name="machine name"),
                 ),
                 (
                     "machine_version",
-                    models.CharField(
-                        blank=True, max_length=100, verbose_name="machine version"
-                    ),
+                    models.CharField(blank=True, max_length=100, verbose_name="machine version"),
                 ),
                 (
                     "attribution",
@@ -372,9 +356,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "version",
-                    models.PositiveIntegerField(
-                        default=1, editable=False, verbose_name="version"
-                    ),
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
                 ),
                 (
                     "created_at",
@@ -581,9 +563,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="readout",
-            index=models.Index(
-                fields=["document_type", "document_id"], name="readout_document_idx"
-            ),
+            index=models.Index(fields=["document_type", "document_id"], name="readout_document_idx"),
         ),
         migrations.AddConstraint(
             model_name="readout",
@@ -613,15 +593,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="statement",
-            constraint=models.UniqueConstraint(
-                fields=("readout", "number"), name="statement_number_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("readout", "number"), name="statement_number_unique"),
         ),
         migrations.AddConstraint(
             model_name="statement",
-            constraint=models.UniqueConstraint(
-                fields=("readout", "start"), name="statement_start_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("readout", "start"), name="statement_start_unique"),
         ),
         migrations.AddConstraint(
             model_name="statement",
@@ -645,15 +621,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="annotation",
-            index=models.Index(
-                fields=["origin", "statement"], name="annotation_origin_idx"
-            ),
+            index=models.Index(fields=["origin", "statement"], name="annotation_origin_idx"),
         ),
         migrations.AddConstraint(
             model_name="annotation",
-            constraint=models.UniqueConstraint(
-                fields=("statement", "annotator"), name="annotation_one_per_annotator"
-            ),
+            constraint=models.UniqueConstraint(fields=("statement", "annotator"), name="annotation_one_per_annotator"),
         ),
         migrations.AddConstraint(
             model_name="annotation",
@@ -730,9 +702,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="stance",
-            constraint=models.UniqueConstraint(
-                fields=("annotation", "target"), name="stance_one_per_target"
-            ),
+            constraint=models.UniqueConstraint(fields=("annotation", "target"), name="stance_one_per_target"),
         ),
         migrations.AddConstraint(
             model_name="stance",
