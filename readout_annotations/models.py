@@ -316,7 +316,6 @@ class Proposable(models.Model):
         return self.status == ReviewStatus.PROPOSED
 
 
-
 class SpeakerKind(models.TextChoices):
     PERSON = "person", _("person")
     GROUP = "group", _("group")
