@@ -6,7 +6,8 @@ A record describes one reading of one statement::
      "start": 812, "end": 1012, "text": "...", "speaker": "xi-jinping",
      "speaker_name": "Xi Jinping", "attribution": "explicit", "mode": "indirect",
      "cue": "emphasized", "stances": [{"target": "taiwan", "target_name": "Taiwan",
-     "stance": "favor"}], "annotator": "annotator1", "origin": "human", "gold": true}
+     "stance": "favor"}], "annotator": "annotator1", "origin": "human", "gold": true,
+     "model_name": null, "model_version": null}
 
 A statement without a reading (no gold yet) has ``speaker``, ``speaker_name``,
 ``attribution``, ``mode``, ``cue``, ``annotator`` and ``origin`` null, ``stances``
@@ -57,6 +58,8 @@ RECORD_FIELDS = (
     "annotator",
     "origin",
     "gold",
+    "model_name",
+    "model_version",
 )
 
 #: Fields a client writes; the rest are derived from the statement or the request.
@@ -94,6 +97,8 @@ def build_record(statement: Statement, annotation: Annotation | None = None) -> 
         "annotator": None,
         "origin": None,
         "gold": False,
+        "model_name": None,
+        "model_version": None,
     }
     if annotation is not None:
         speaker = annotation.speaker
@@ -108,6 +113,8 @@ def build_record(statement: Statement, annotation: Annotation | None = None) -> 
             annotator=annotator.get_username() if annotator else None,
             origin=annotation.origin,
             gold=annotation.gold,
+            model_name=annotation.machine_name or None,
+            model_version=annotation.machine_version or None,
         )
     return record
 

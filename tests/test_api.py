@@ -733,6 +733,8 @@ def test_statement_detail_and_list_carry_the_gold_reading(readout, annotator, re
         "annotator": "reviewer",
         "origin": "human",
         "gold": True,
+        "model_name": None,
+        "model_version": None,
         "gold_annotation": gold.pk,
     }
     listed = client.get(f"/api/statements/?readout={READOUT}").json()

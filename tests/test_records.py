@@ -71,6 +71,8 @@ def test_record_of_a_statement_without_a_reading(small_readout):
         "annotator": None,
         "origin": None,
         "gold": False,
+        "model_name": None,
+        "model_version": None,
     }
 
 
@@ -98,6 +100,8 @@ def test_record_of_a_reading(small_readout, annotator, xi, targets):
         "annotator": "annotator1",
         "origin": "human",
         "gold": True,
+        "model_name": None,
+        "model_version": None,
     }
 
 

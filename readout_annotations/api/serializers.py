@@ -116,6 +116,8 @@ class RecordSerializer(serializers.Serializer):
     annotator = serializers.CharField(read_only=True, allow_null=True, help_text=_("The annotator's username."))
     origin = serializers.ChoiceField(choices=Origin.choices, read_only=True, allow_null=True)
     gold = serializers.BooleanField(read_only=True)
+    model_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
+    model_version = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
 
 
 class StatementSerializer(RecordSerializer):
@@ -177,8 +179,6 @@ class AnnotationSerializer(RecordSerializer):
         help_text=_('The phrase that introduces the speech: "pointed out".'),
     )
     stances = StanceSerializer(many=True, required=False)
-    model_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
-    model_version = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
     version = serializers.IntegerField(read_only=True, help_text=_("Raised by every change; see the ETag."))
 
     default_error_messages = {
@@ -215,8 +215,6 @@ class AnnotationSerializer(RecordSerializer):
             "id": annotation.pk,
             "url": annotation_url(annotation.pk, self.context.get("request")),
             **records.annotation_record(annotation),
-            "model_name": annotation.machine_name or None,
-            "model_version": annotation.machine_version or None,
             "version": annotation.version,
         }
 
