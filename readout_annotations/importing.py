@@ -4,13 +4,16 @@ Used by ``manage.py import_readout`` and by the API's ``readouts/import/`` endpo
 accept and refuse the same files with the same messages.
 
 A file is the seed's format (see ``readout_annotations.text``): title, ``YYYY-MM-DD HH:MM``
-timestamp in the zone given (default: the ``TIMEZONE`` setting), then the body. The readout's
+timestamp in the zone given (default: the ``TIMEZONE`` setting), then the body. The zone is
+stored with the readout (``Readout.timezone``), and with it the day of publication in that zone
+(``Readout.published_on``), which every export and filter uses. A file that starts with a UTF-16
+byte-order mark is refused as "UTF-16 text: save it as UTF-8". The readout's
 slug is the file name's stem, slugified (``xi-lukashenko-talks-2023-03-01.txt`` gives
 ``xi-lukashenko-talks-2023-03-01``), unless one is given.
 
 Importing a file again:
 
-- identical title, timestamp and body: nothing happens (``unchanged``);
+- identical title, timestamp, zone and body: nothing happens (``unchanged``);
 - anything changed: refused, unless ``replace`` is given and no person has annotated the
   readout (any annotation that is not a machine proposal counts as a person's). Replacing
   deletes the readout's statements and machine proposals and imports the file afresh, keeping
@@ -21,6 +24,7 @@ Every import of one file is one transaction: a refused or broken file writes not
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +145,8 @@ def import_readout(
         raise ReadoutImportError(name, too_large(max(len(data), size or 0), limit))
     zone = _zone(name, timezone or app_settings.TIMEZONE)
     slug = _slug(name, slug)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReadoutImportError(name, _("UTF-16 text: save it as UTF-8"), line=1)
     try:
         parsed = text_module.parse_readout(text_module.decode_readout(data))
     except text_module.ReadoutFormatError as error:
@@ -150,7 +156,7 @@ def import_readout(
         raise ReadoutImportError(name, _("title is longer than %(limit)s characters") % {"limit": title_length}, line=1)
     published_at = parsed.timestamp.replace(tzinfo=zone)
     try:
-        return _store(name, slug, parsed, published_at, replace)
+        return _store(name, slug, parsed, published_at, replace, zone.key)
     except IntegrityError:  # another import created the same slug meanwhile
         raise ReadoutImportError(
             name,
@@ -159,15 +165,17 @@ def import_readout(
         ) from None
 
 
-def _store(name: str, slug: str, parsed, published_at, replace: bool) -> ImportResult:
+def _store(name: str, slug: str, parsed, published_at, replace: bool, timezone: str) -> ImportResult:
+    fields = {"slug": slug, "title": parsed.title, "published_at": published_at, "timezone": timezone}
     with transaction.atomic():
         existing = Readout.objects.select_for_update().filter(slug=slug).first()
         if existing is None:
-            return _create(slug=slug, title=parsed.title, published_at=published_at, text=parsed.body)
+            return _create(**fields, text=parsed.body)
         if (
             existing.checksum == text_module.checksum(parsed.body)
             and existing.title == parsed.title
             and existing.published_at == published_at
+            and (existing.timezone or app_settings.TIMEZONE) == timezone
         ):
             return ImportResult(existing, UNCHANGED, 0, 0)
         annotations = Annotation.objects.filter(statement__readout=existing)
@@ -195,7 +203,7 @@ def _store(name: str, slug: str, parsed, published_at, replace: bool) -> ImportR
         kept = {field: getattr(existing, field) for field in KEPT_FIELDS}
         annotations.delete()
         existing.delete()
-        result = _create(slug=slug, title=parsed.title, published_at=published_at, text=parsed.body, **kept)
+        result = _create(**fields, text=parsed.body, **kept)
         return ImportResult(result.readout, REPLACED, result.statements, result.proposals)
 
 

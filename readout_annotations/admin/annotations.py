@@ -62,7 +62,9 @@ class OwnAnnotationForm(forms.ModelForm):
         return data
 
 
-def _export_action(name: str, module):
+def _export_action(name: str, module, **options):
+    """The admin action that exports the selected annotations in format ``name``; ``raw=True``
+    (CSV) writes formula cells as they are (the format's docstring says why it does not)."""
     media_type = getattr(module, "MEDIA_TYPE", "application/octet-stream")
     extension = getattr(module, "EXTENSION", name)
 
@@ -70,11 +72,13 @@ def _export_action(name: str, module):
         response = HttpResponse(content_type=f"{media_type}; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'
-        module.write(all_records(queryset.prefetch_related(None)), response)  # records prefetch their own
+        # records prefetch their own
+        module.write(all_records(queryset.prefetch_related(None)), response, **options)
         return response
 
-    export.__name__ = f"export_{name}"
-    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": name})(export)
+    label = f"{name} (raw)" if options.get("raw") else name
+    export.__name__ = f"export_{name}_raw" if options.get("raw") else f"export_{name}"
+    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": label})(export)
 
 
 @admin.register(Annotation)
@@ -92,7 +96,10 @@ class AnnotationAdmin(admin.ModelAdmin):
     search_fields = ("statement__text", "cue", "note", "speaker__name")
     autocomplete_fields = ("statement", "speaker")
     inlines = (StanceInline,)
-    actions = tuple(_export_action(name, module) for name, module in FORMATS.items())
+    actions = (
+        *(_export_action(name, module) for name, module in FORMATS.items()),
+        _export_action("csv", FORMATS["csv"], raw=True),
+    )
     form = OwnAnnotationForm
     fields = ("statement", "speaker", "attribution", "mode", "cue", "note")
     readonly_fields = ("gold", "adjudication", "origin", "version", "created_at", "updated_at")

@@ -7,6 +7,7 @@ only their own gold annotations for anyone else (see ``views.gold_visible``).
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 
@@ -71,12 +72,43 @@ class QueryParameters:
             return None
         return int(value)
 
+    def day(self, name: str) -> datetime.date | None:
+        """A day given as ``YYYY-MM-DD``."""
+        value = self.raw(name)
+        if value is None:
+            return None
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is None or len(value) != 10:  # fromisoformat also takes YYYYMMDD
+            self.errors[name] = [_("Give a day as YYYY-MM-DD.")]
+            return None
+        return day
+
     def me(self, name: str) -> bool:
         return self.choice(name, (ME,)) == ME
 
     def check(self) -> None:
         if self.errors:
             raise ValidationError(self.errors)
+
+
+def filter_published(queryset: QuerySet, params: QueryParameters, readout: str = "") -> QuerySet:
+    """``published_from`` and ``published_until`` (days, both included) over the readout's day of
+    publication in its own zone (``Readout.published_on``); ``readout`` is the path to it."""
+    since, until = params.day("published_from"), params.day("published_until")
+    params.check()
+    if since is not None:
+        queryset = queryset.filter(**{f"{readout}published_on__gte": since})
+    if until is not None:
+        queryset = queryset.filter(**{f"{readout}published_on__lte": until})
+    return queryset
+
+
+def filter_readouts(queryset: QuerySet, request) -> QuerySet:
+    """Apply the readout filters of ``READOUT_PARAMETERS`` to ``queryset``."""
+    return filter_published(queryset, QueryParameters(request))
 
 
 def _gold_stances(user) -> QuerySet:
@@ -96,7 +128,7 @@ def filter_statements(queryset: QuerySet, request) -> QuerySet:
     has_gold = params.boolean("has_gold")
     annotated_by_me = params.me("annotated_by")
     unannotated_by_me = params.me("unannotated_by")
-    params.check()
+    queryset = filter_published(queryset, params, "readout__")  # checks the parameters
 
     visible_gold = Q(gold_annotation__isnull=False)
     if not is_reviewer(user):
@@ -166,6 +198,19 @@ def _boolean(name: str, description: str) -> OpenApiParameter:
     return _enum(name, (TRUE, FALSE), description)
 
 
+READOUT_PARAMETERS = [
+    OpenApiParameter(
+        "published_from",
+        OpenApiTypes.DATE,
+        description=_("Published on this day or later, in the readout's own zone (YYYY-MM-DD)."),
+    ),
+    OpenApiParameter(
+        "published_until",
+        OpenApiTypes.DATE,
+        description=_("Published on this day or earlier, in the readout's own zone (YYYY-MM-DD)."),
+    ),
+]
+
 STATEMENT_PARAMETERS = [
     _slug("readout", _("Statements of the readout with this slug.")),
     OpenApiParameter("paragraph", POSITIVE_INT, description=_("Statements in this paragraph (from 1).")),
@@ -180,6 +225,7 @@ STATEMENT_PARAMETERS = [
     _boolean("has_gold", _("Statements with (true) or without (false) a gold reading you can see.")),
     _enum("annotated_by", (ME,), _("`me`: statements you have annotated.")),
     _enum("unannotated_by", (ME,), _("`me`: statements you have not annotated yet.")),
+    *READOUT_PARAMETERS,
 ]
 
 ANNOTATION_PARAMETERS = [

@@ -115,7 +115,9 @@ class ApiViewMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("Readouts, newest first (without their text).")),
+    list=extend_schema(
+        summary=_("Readouts, newest first (without their text)."), parameters=filters.READOUT_PARAMETERS
+    ),
     retrieve=extend_schema(summary=_("A readout with its text.")),
 )
 class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -126,7 +128,9 @@ class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet:
         queryset = reliability.with_status(Readout.objects.with_counts(self.request.user))
         queryset = queryset.order_by("-published_at", "slug")
-        return queryset.defer("text") if self.action == "list" else queryset
+        if self.action == "list":
+            return filters.filter_readouts(queryset, self.request).defer("text")
+        return queryset
 
     def get_serializer_class(self):
         return ReadoutSerializer if self.action == "list" else ReadoutDetailSerializer

@@ -56,6 +56,8 @@ COLUMNS = (
     "published_on",
 )
 
+#: Options of ``chunks`` beyond the offsets, for the command and the API.
+OPTIONS = ("raw", "trailer")
 #: A cell starting with one of these runs as a formula in a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRAILER = "#end"
