@@ -19,10 +19,15 @@ for text outside the Basic Multilingual Plane). Each human or imported reading i
 - ``choices`` ``speaker`` (the speaker's slug), ``attribution`` and ``mode``;
 - ``taxonomy`` ``stance``: ``[[target slug, stance], ...]``.
 
-:func:`label_config` writes the matching labeling configuration. Reading takes the same
-shape back, from our export or from Label Studio's JSON export: the annotator from
-``annotator``, else ``completed_by`` (its ``username`` or ``email``); the cue from the ``Cue``
-span, else the ``cue`` text area; cancelled annotations are skipped.
+:func:`label_config` writes the matching labeling configuration (characters XML cannot hold
+replaced, see ``base.xml_characters``). A proposal's ``model_version`` is ``name@version`` (or the
+name alone), as Label Studio keeps one string for both.
+
+Reading (:func:`read`) takes the same shape back, from our export or from Label Studio's own JSON
+and JSON_MIN exports: the annotator from ``annotator``, else ``completed_by`` (an object's
+``username`` or ``email``; an id resolved through the file's objects or the ``users`` map); the
+cue from the ``Cue`` span, else the ``cue`` text area; ``ground_truth`` as ``gold``; cancelled
+annotations and predictions given by id are skipped.
 """
 
 from __future__ import annotations
