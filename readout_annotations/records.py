@@ -6,11 +6,15 @@ A record describes one reading of one statement::
      "start": 812, "end": 1012, "text": "...", "speaker": "xi-jinping",
      "speaker_name": "Xi Jinping", "attribution": "explicit", "mode": "indirect",
      "cue": "emphasized", "stances": [{"target": "taiwan", "target_name": "Taiwan",
-     "stance": "favor"}], "annotator": "annotator1", "origin": "human", "gold": true}
+     "stance": "favor"}], "annotator": "annotator1", "origin": "human",
+     "model_name": null, "model_version": null, "gold": true}
+
+``model_name`` and ``model_version`` name the machine (proposer or importing model) behind
+a reading that is not a person's: null for a human reading.
 
 A statement without a reading (no gold yet) has ``speaker``, ``speaker_name``,
-``attribution``, ``mode``, ``cue``, ``annotator`` and ``origin`` null, ``stances``
-empty and ``gold`` false.
+``attribution``, ``mode``, ``cue``, ``annotator``, ``origin``, ``model_name`` and
+``model_version`` null, ``stances`` empty and ``gold`` false.
 
 Reading a record back (``RecordResolver.resolve``) checks every field against the
 database and raises one ``ValidationError`` keyed by field; ``apply_record`` then
@@ -56,6 +60,8 @@ RECORD_FIELDS = (
     "stances",
     "annotator",
     "origin",
+    "model_name",
+    "model_version",
     "gold",
 )
 
@@ -93,6 +99,8 @@ def build_record(statement: Statement, annotation: Annotation | None = None) -> 
         "stances": [],
         "annotator": None,
         "origin": None,
+        "model_name": None,
+        "model_version": None,
         "gold": False,
     }
     if annotation is not None:
@@ -107,6 +115,8 @@ def build_record(statement: Statement, annotation: Annotation | None = None) -> 
             stances=stance_entries(annotation),
             annotator=annotator.get_username() if annotator else None,
             origin=annotation.origin,
+            model_name=None if annotation.origin == Origin.HUMAN else annotation.machine_name or None,
+            model_version=None if annotation.origin == Origin.HUMAN else annotation.machine_version or None,
             gold=annotation.gold,
         )
     return record

@@ -732,6 +732,8 @@ def test_statement_detail_and_list_carry_the_gold_reading(readout, annotator, re
         "stances": [{"target": "belt-and-road", "target_name": "Belt and Road Initiative", "stance": "favor"}],
         "annotator": "reviewer",
         "origin": "human",
+        "model_name": None,
+        "model_version": None,
         "gold": True,
         "gold_annotation": gold.pk,
     }

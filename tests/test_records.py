@@ -70,6 +70,8 @@ def test_record_of_a_statement_without_a_reading(small_readout):
         "stances": [],
         "annotator": None,
         "origin": None,
+        "model_name": None,
+        "model_version": None,
         "gold": False,
     }
 
@@ -97,6 +99,8 @@ def test_record_of_a_reading(small_readout, annotator, xi, targets):
         ],
         "annotator": "annotator1",
         "origin": "human",
+        "model_name": None,  # a person's reading names no model
+        "model_version": None,
         "gold": True,
     }
 
@@ -116,6 +120,7 @@ def test_record_of_a_machine_proposal_without_speaker(small_readout):
         "machine",
     )
     assert (record["cue"], record["gold"], record["stances"]) == ("", False, [])
+    assert (record["model_name"], record["model_version"]) == ("rules", None)  # empty version: null
 
 
 def test_gold_records_one_per_statement_and_all_records_one_per_annotation(small_readout, annotator, reviewer, xi):

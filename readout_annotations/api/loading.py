@@ -21,7 +21,17 @@ from django.db.models.base import ModelState
 from ..models import Annotation, Readout, Speaker, Stance, Statement, Target
 
 STATEMENT_COLUMNS = ("id", "readout_id", "number", "paragraph", "start", "end", "text")
-GOLD_COLUMNS = ("id", "speaker_id", "annotator_id", "origin", "attribution", "mode", "cue")
+GOLD_COLUMNS = (
+    "id",
+    "speaker_id",
+    "annotator_id",
+    "origin",
+    "machine_name",
+    "machine_version",
+    "attribution",
+    "mode",
+    "cue",
+)
 
 
 def _row_columns() -> tuple[str, ...]:

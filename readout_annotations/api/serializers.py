@@ -115,6 +115,10 @@ class RecordSerializer(serializers.Serializer):
     stances = StanceSerializer(many=True, read_only=True)
     annotator = serializers.CharField(read_only=True, allow_null=True, help_text=_("The annotator's username."))
     origin = serializers.ChoiceField(choices=Origin.choices, read_only=True, allow_null=True)
+    model_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The machine behind a reading that is not a person's.")
+    )
+    model_version = serializers.CharField(read_only=True, allow_null=True)
     gold = serializers.BooleanField(read_only=True)
 
 
@@ -177,8 +181,6 @@ class AnnotationSerializer(RecordSerializer):
         help_text=_('The phrase that introduces the speech: "pointed out".'),
     )
     stances = StanceSerializer(many=True, required=False)
-    model_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
-    model_version = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
     version = serializers.IntegerField(read_only=True, help_text=_("Raised by every change; see the ETag."))
 
     default_error_messages = {
@@ -215,8 +217,6 @@ class AnnotationSerializer(RecordSerializer):
             "id": annotation.pk,
             "url": annotation_url(annotation.pk, self.context.get("request")),
             **records.annotation_record(annotation),
-            "model_name": annotation.machine_name or None,
-            "model_version": annotation.machine_version or None,
             "version": annotation.version,
         }
 
