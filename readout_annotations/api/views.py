@@ -37,12 +37,12 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, reliability
+from .. import adjudication, records, reliability
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
-from . import filters, loading
+from . import filters
 from . import schema as api_schema
-from .pagination import PageNumberPagination
-from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions, is_reviewer
+from .pagination import PageNumberPagination, Records
+from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions
 from .schema import extend_schema
 from .serializers import (
     AcceptSerializer,
@@ -162,16 +162,13 @@ class StatementViewSet(ApiViewMixin, IdLookupMixin, viewsets.ReadOnlyModelViewSe
             queryset = filters.filter_statements(queryset, self.request)
         return queryset
 
-    def paginate_queryset(self, queryset) -> list[Statement]:
-        """The page's statements with their gold readings, in two queries (see ``loading``)."""
-        return super().paginate_queryset(loading.StatementsWithGold(queryset))
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset, reader=self.request.user))
 
-    def get_object(self) -> Statement:
+    def get_object(self) -> tuple:
         super().get_object()  # the id's checks, the 404 and the object permissions
-        return loading.load(self.get_queryset().filter(pk=self.kwargs["pk"]))[0]
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "sees_all_annotations": is_reviewer(self.request.user)}
+        return Records(self.get_queryset().filter(pk=self.kwargs["pk"]), reader=self.request.user)[0:1][0]
 
 
 # --------------------------------------------------------------------------- speakers and targets
@@ -301,10 +298,14 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated, ModelPermissions, AnnotationRules]
 
     def get_queryset(self) -> QuerySet:
-        queryset = Annotation.objects.visible_to(self.request.user).for_records().order_by("statement_id", "pk")
+        queryset = Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
         if self.action == "list":
             queryset = filters.filter_annotations(queryset, self.request)
         return queryset
+
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset))
 
     def get_permissions(self) -> list:
         if self.action == "accept":
@@ -450,7 +451,7 @@ class PredictionView(ApiViewMixin, drf_views.APIView):
         with transaction.atomic():
             created = serializer.save()
         ids = [annotation.pk for annotation in created]
-        annotations = Annotation.objects.for_records().filter(pk__in=ids).order_by("statement_id", "pk")
+        annotations = list(records.read(Annotation.objects.filter(pk__in=ids).order_by("statement_id", "pk")))
         context = {"request": request, "view": self}
         data = {
             "model_name": serializer.validated_data["model_name"],
