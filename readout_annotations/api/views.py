@@ -93,7 +93,7 @@ class ApiViewMixin:
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated, ModelPermissions]
     pagination_class = PageNumberPagination
-    filter_backends: list = []  # filtering happens in get_queryset
+    filter_backends: list = []  # the lists that filter name django-filter's backend themselves
     versioning_class = None
     content_negotiation_class = DefaultContentNegotiation
     metadata_class = SimpleMetadata
@@ -148,19 +148,17 @@ class IdLookupMixin:
 @extend_schema_view(
     list=extend_schema(
         summary=_("Statements with their gold readings, in the canonical record shape."),
-        parameters=filters.STATEMENT_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("A statement with its gold reading.")),
 )
 class StatementViewSet(ApiViewMixin, IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Statement.objects.all()
     serializer_class = StatementSerializer
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.StatementFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Statement.objects.order_by("readout_id", "number")
-        if self.action == "list":
-            queryset = filters.filter_statements(queryset, self.request)
-        return queryset
+        return Statement.objects.order_by("readout_id", "number")
 
     def paginate_queryset(self, queryset) -> list[tuple]:
         """The page's records, read from rows in two queries (see ``records.read``)."""
@@ -281,7 +279,6 @@ ANNOTATION_ERRORS = {
 @extend_schema_view(
     list=extend_schema(
         summary=_("Annotations you may see: all for a reviewer, your own otherwise."),
-        parameters=filters.ANNOTATION_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("An annotation; its ETag is its version.")),
     create=extend_schema(
@@ -296,12 +293,11 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     queryset = Annotation.objects.all()
     serializer_class = AnnotationSerializer
     permission_classes = [IsAuthenticated, ModelPermissions, AnnotationRules]
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.AnnotationFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
-        if self.action == "list":
-            queryset = filters.filter_annotations(queryset, self.request)
-        return queryset
+        return Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
 
     def paginate_queryset(self, queryset) -> list[tuple]:
         """The page's records, read from rows in two queries (see ``records.read``)."""
