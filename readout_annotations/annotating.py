@@ -12,8 +12,9 @@ Every write goes the same way:
    Any problem raises one ``ValidationError`` keyed by record field, and nothing is written.
 2. **In the transaction**, only the compare-and-set on ``version`` and the writes: the first
    statement is the ``UPDATE ... WHERE version = <read>`` (or the ``INSERT``), so the lock is taken
-   at once and held for a few statements (see ``locks``). Stances change as a diff: a changed
-   value is an ``UPDATE``, only removed targets are deleted and only new ones inserted.
+   at once and held for a few statements (see ``locks``). Stances change as a diff: unchanged
+   stances are left alone (a change of cue writes no stance), and only the stances removed or
+   given another value are deleted and their new values inserted.
 3. The canonical record of the saved reading comes back (``Saved.record``), built from what was
    written, without reading it again.
 
@@ -174,6 +175,8 @@ def create(
     annotator = user if annotator is None else annotator
     if not operator and (annotator is None or annotator != user or origin != Origin.HUMAN):
         raise NotEditable(_("You can annotate only as yourself."))
+    if (origin == Origin.HUMAN) != (annotator is not None) and origin != Origin.IMPORT:
+        raise ValidationError({"annotator": [_("A human reading needs its annotator; a machine proposal has none.")]})
     resolved, note = resolve(data, origin=origin, resolver=resolver)
     annotation = Annotation(
         statement=resolved.statement,
@@ -301,18 +304,17 @@ def _write(annotation: Annotation, resolved: records.ResolvedRecord, note: str |
         "cue": resolved.cue,
         **({"note": note} if note is not None else {}),
     }
+    # Stances as a diff: unchanged ones stay as they are (with their notes); a target no longer
+    # named, or with another value, is deleted, and the new values inserted: at most two statements.
     current = {stance.target_id: stance for stance in annotation.stances.all()}
     wanted = {target.pk: (target, value) for target, value in resolved.stances}
-    removed = [stance.pk for target_id, stance in current.items() if target_id not in wanted]
-    changed = []
-    for target_id, stance in current.items():
-        if target_id in wanted and stance.stance != wanted[target_id][1]:
-            stance.stance = wanted[target_id][1]
-            changed.append(stance)
+    kept = [stance for target_id, stance in current.items() if wanted.get(target_id, (None, None))[1] == stance.stance]
+    kept_ids = {stance.target_id for stance in kept}
+    removed = [stance.pk for stance in current.values() if stance.target_id not in kept_ids]
     added = [
         Stance(annotation=annotation, target=target, stance=value)
         for target_id, (target, value) in wanted.items()
-        if target_id not in current
+        if target_id not in kept_ids
     ]
     with write_transaction(router.db_for_write(Annotation)):
         claimed = Annotation.objects.filter(pk=annotation.pk, version=annotation.version).update(
@@ -322,17 +324,12 @@ def _write(annotation: Annotation, resolved: records.ResolvedRecord, note: str |
             return False
         if removed:
             Stance.objects.filter(pk__in=removed).delete()
-        if changed:
-            Stance.objects.bulk_update(changed, ["stance"])
         if added:
             Stance.objects.bulk_create(added)
     for name, value in fields.items():
         setattr(annotation, name, value)
     annotation.version += 1
     annotation.updated_at = now
-    kept = [stance for target_id, stance in current.items() if target_id in wanted]
-    for stance in kept:
-        stance.target = wanted[stance.target_id][0]
     _set_stances(annotation, kept + added)
     return True
 

@@ -19,7 +19,7 @@ from .. import annotating
 from ..models import Annotation, Stance, Statement
 from ..records import RecordResolver
 from . import annotate, review
-from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
+from .common import WORKBENCH_MEDIA, ModelAdmin, is_reviewer, speaker_colour
 from .filters import ReadingFilter, SpeakerFilter, StanceFilter, StatusFilter, TargetFilter
 from .forms import BulkTagForm
 
@@ -90,7 +90,7 @@ def bulk_tag(
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ModelAdmin):
     list_display = ("number_column", "readout_column", "paragraph_column", "text_column", "my_reading")
     list_display_links = None
     list_filter = (
