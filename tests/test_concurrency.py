@@ -262,8 +262,8 @@ def test_reviewers_accepting_while_annotators_edit_keep_gold_unique(
 
 
 def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout, annotator):
-    """The rival create commits after the view's own duplicate check but before the model's
-    constraint check: the request gets the same clear 409, naming the rival (my own) annotation."""
+    """The rival create commits after the request's checks, just before its INSERT: the request
+    gets the same clear 409, naming the rival (my own) annotation."""
     statement = readout.statements.get(number=3)
     rival = []
 
@@ -274,7 +274,8 @@ def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout
             connection.close()
 
     def overtake(execute, sql, params, many, context):
-        if not rival and sql.lstrip().upper().startswith("SAVEPOINT"):  # inside the create's transaction
+        head = sql.lstrip()[:80].upper()
+        if not rival and head.startswith("INSERT INTO") and Annotation._meta.db_table.upper() in head:
             thread = threading.Thread(target=create_rival)
             thread.start()
             thread.join(30)
@@ -284,7 +285,7 @@ def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout
     client.credentials(HTTP_AUTHORIZATION=f"Token {token(annotator)}")
     with connection.execute_wrapper(overtake):
         response = client.post(
-            "/api/annotations/", {"readout": readout.slug, "statement": 3, "attribution": "explicit"}, format="json"
+            "/api/annotations/", {"readout": readout.slug, "statement": 3, "attribution": "narration"}, format="json"
         )
 
     assert rival, "the rival create never ran"

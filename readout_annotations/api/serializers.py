@@ -20,7 +20,6 @@ from rest_framework.reverse import reverse
 from .. import documents, records, reliability
 from ..conf import app_settings
 from ..models import (
-    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -31,6 +30,7 @@ from ..models import (
     Statement,
     Target,
 )
+from ..roles import is_reviewer
 
 SLUG_MAX_LENGTH = 120
 NUMBER_MAX = 2**31 - 1
@@ -384,7 +384,7 @@ class ReadoutSerializer(serializers.ModelSerializer):
         reliability.attach_status([instance])
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.has_perm(ADJUDICATE_PERMISSION):
+        if request is None or not is_reviewer(request.user):
             data["status"] = None  # blind annotation: the status counts other annotators' work
         return data
 
