@@ -285,7 +285,11 @@ def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool, who
             texts = value.get("text") or []
             record["cue"] = texts[0] if texts else None
     if machine:
-        record.update(origin="machine", **model_fields(annotation.get("model_version")))
+        if isinstance(annotation.get("model_name"), str) and annotation["model_name"]:  # name and version apart
+            version = annotation.get("model_version")
+            record.update(origin="machine", model_name=annotation["model_name"], model_version=version or None)
+        else:
+            record.update(origin="machine", **model_fields(annotation.get("model_version")))
     else:
         record.update(who or {})
         if annotation.get("origin"):
