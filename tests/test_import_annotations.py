@@ -148,9 +148,10 @@ def test_gold_already_in_the_database_is_refused(world, tmp_path, reviewer):
     path = write_lines(tmp_path / "in.jsonl", record(1, gold=True))
     with pytest.raises(CommandError, match="line 1: this statement already has a gold reading"):
         load(path)
-    path = write_lines(tmp_path / "in.jsonl", record(1, annotator="reviewer", gold=False, attribution="explicit"))
-    load(path)  # the gold reading's own annotator may change it
-    assert Annotation.objects.get().attribution == "explicit"
+    line = record(1, annotator="reviewer", attribution="continued", speaker="xi-jinping")
+    path = write_lines(tmp_path / "in.jsonl", line)
+    load(path)  # the gold reading's own annotator may change it; the file says gold: false, so it loses gold
+    assert (Annotation.objects.get().attribution, Annotation.objects.get().gold) == ("continued", False)
 
 
 def test_malformed_json_names_its_line(world, tmp_path):
@@ -214,7 +215,7 @@ def annotated_seed(db, annotator, other_annotator):
         statement = readout.statements.get(number=number)
         for user, stance in ((annotator, "favor"), (other_annotator, "against")):
             reading = Annotation.objects.create(
-                statement=statement, annotator=user, speaker=xi, attribution="explicit", mode="indirect", cue="x"
+                statement=statement, annotator=user, speaker=xi, attribution="continued", mode="indirect"
             )
             Stance.objects.create(annotation=reading, target=taiwan, stance=stance)
     return readout

@@ -82,8 +82,8 @@ def seed(db, annotator, reviewer):
             {
                 "readout": SEED,
                 "statement": 3,
-                "attribution": "narration",
-                "cue": "said",
+                "attribution": "continued",
+                "speaker": Speaker.objects.order_by("slug").first().slug,
                 "stances": [{"target": target.slug, "stance": "favor"}],
             }
         ),
@@ -181,6 +181,7 @@ def line_for(annotation: Annotation, **fields) -> dict:
         "readout": SEED,
         "statement": annotation.statement.number,
         "attribution": annotation.attribution,
+        "speaker": annotation.speaker.slug,
         "cue": "said so",
         "annotator": annotation.annotator.username,
         **fields,
@@ -320,7 +321,7 @@ def annotated_in_label_studio(seed) -> list[dict]:
             "from_name": "attribution",
             "to_name": "text",
             "type": "choices",
-            "value": {"choices": ["explicit"]},
+            "value": {"choices": ["continued"]},
         },
     ]
     common = {"was_cancelled": False, "ground_truth": False, "result": result, "lead_time": 4.2, "task": 1}
@@ -342,9 +343,10 @@ def test_label_studio_json_with_user_ids_resolved_by_exported_objects_and_e_mail
     with pytest.raises(CommandError, match=r"1 bad records.*\n  line \d+: completed_by is Label Studio user 9"):
         load(path)
     assert state() == before
+    earlier = list(Annotation.objects.values_list("pk", flat=True))
     assert "3 annotations created, 0 updated" in load(path, "--labelstudio-user", "9=annotator2")
     numbers = [task["data"]["statement"] for task in tasks]
-    readings = Annotation.objects.filter(origin=Origin.HUMAN, statement__number__in=numbers, attribution="explicit")
+    readings = Annotation.objects.filter(origin=Origin.HUMAN, statement__number__in=numbers).exclude(pk__in=earlier)
     assert sorted((a.statement.number, a.annotator.username) for a in readings) == [
         (numbers[0], "annotator1"),
         (numbers[1], "annotator1"),
@@ -366,7 +368,7 @@ def test_label_studio_json_min(seed, tmp_path, annotator, other_annotator):
                 **task["data"],
                 "id": number,
                 "speaker": speaker,
-                "attribution": "explicit",
+                "attribution": "continued",
                 "cue": "said",
                 "stance": [{"taxonomy": [[target, "against"]]}],
                 "annotator": annotator_value,
@@ -417,3 +419,17 @@ def test_label_studio_predictions_by_id_are_skipped_and_by_object_read_with_thei
     assert [(r["origin"], r["model_name"], r["model_version"], r["attribution"]) for r in records] == [
         ("machine", "stance-bert", "3", "inferred")
     ]
+
+
+def test_a_persons_reading_goes_through_the_write_service_and_its_guideline(seed, tmp_path):
+    before = state()
+    line = {"readout": SEED, "statement": 9, "attribution": "narration", "cue": "said", "annotator": "annotator1"}
+    path = tmp_path / "guideline.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"guideline\.jsonl: 1 bad records.*\n  line 1: cue: Narration has no cue"):
+        load(path)
+    assert state() == before
+    path.write_text(json.dumps({**line, "cue": ""}) + "\n", encoding="utf-8")
+    assert "1 annotations created" in load(path)
+    created = Annotation.objects.get(statement__number=9, annotator__username="annotator1")
+    assert (created.origin, created.version) == (Origin.HUMAN, 1)
