@@ -360,6 +360,7 @@ ACTIONS = {
     ("statement", "set_attribution"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("statement", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, DONE),
     **{("annotation", f"export_{name}"): (LOGIN, DONE, DONE, DONE, 403, DONE) for name in FORMATS},
+    ("annotation", "export_csv_raw"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("annotation", "delete_selected"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("readout", "accept_agreed_action"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("readout", "show_agreement"): (LOGIN, LIST, LIST, DONE, 403, DONE),
