@@ -12,8 +12,8 @@ host's default storage under ``READOUT_ANNOTATIONS_JOB_STORAGE_PREFIX/<uuid>/``.
   transaction commits, in the same process; on a worker backend it runs there.
 - :func:`execute` is the task body: it claims the job (a compare-and-set from ``queued`` to
   ``running``, so a task delivered twice runs once), runs it, and records the outcome. Blind
-  rules are applied for the user who asked, at run time. Imports run in one transaction: a failed
-  job leaves nothing half-written.
+  rules are applied for the user who asked, at run time. Each imported file is one transaction (as
+  with ``import_readout``): a failed or killed job leaves no file half-written.
 - A running job beats its heart (``heartbeat_at``) from a thread of its own while it works. A
   worker killed mid-job stops beating; :func:`mark_lost` (called whenever jobs are read, and by
   ``prune_readout_jobs``) turns a job silent for ``READOUT_ANNOTATIONS_JOB_HEARTBEAT_TIMEOUT``
@@ -38,7 +38,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import DatabaseError, OperationalError, close_old_connections, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,7 +118,17 @@ def mark_lost(now=None) -> int:
     """Turn running jobs whose worker stopped beating into failed ones; returns how many."""
     now = now or timezone.now()
     timeout = float(app_settings.JOB_HEARTBEAT_TIMEOUT)
-    return Job.objects.lost(now, timeout).update(
+    lost = Job.objects.lost(now, timeout)
+    if not lost.exists():  # a read: no write lock wanted while an import holds SQLite's
+        return 0
+    try:
+        return _mark_failed(lost, now, timeout)
+    except OperationalError:  # the database is locked by a writer: housekeeping waits for the next read
+        return 0
+
+
+def _mark_failed(lost, now, timeout: float) -> int:
+    return lost.update(
         status=JobStatus.FAILED,
         finished_at=now,
         errors=[
@@ -159,12 +170,11 @@ def execute(job_uuid: str) -> str:
     """The task body: run job ``job_uuid`` once; returns its final status."""
     now = timezone.now()
     claimed = Job.objects.filter(uuid=job_uuid, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     job = Job.objects.select_related("user").get(uuid=job_uuid)
     if not claimed:
         return job.status
-    Job.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
     progress = Progress(job)
     try:
         with progress.beating():
@@ -180,6 +190,8 @@ def execute(job_uuid: str) -> str:
 
 
 def _finish(job: Job, status: str, *, progress, errors=(), summary=None) -> str:
+    """Record the outcome of this attempt, unless the job was queued again meanwhile (it was
+    taken for lost and retried: the newer attempt records its own)."""
     fields = {
         "status": status,
         "finished_at": timezone.now(),
@@ -193,7 +205,7 @@ def _finish(job: Job, status: str, *, progress, errors=(), summary=None) -> str:
         fields["progress_total"] = progress.total
     if job.result:
         fields["result"] = job.result.name
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
+    Job.objects.filter(pk=job.pk, attempts=job.attempts).exclude(status=JobStatus.QUEUED).update(**fields)
     return status
 
 
@@ -293,34 +305,39 @@ def _read_input(entry: dict) -> bytes:
 
 
 def run_import_readouts(job: Job, progress: Progress) -> dict:
+    """Each file in a transaction of its own, as ``import_readout`` does: a failed or killed job
+    keeps the files before it whole and nothing of the one it was on; run again, the files already
+    imported come back ``unchanged``."""
     from .importing import ReadoutImportError, import_readout
 
     _require(job.user, ADD_READOUT, _("Only a reviewer can import readouts."))
     parameters = job.parameters
     progress.total = len(job.inputs)
     imported = []
-    with transaction.atomic():
-        for entry in job.inputs:
-            try:
-                result = import_readout(
-                    _read_input(entry),
-                    name=entry["name"],
-                    slug=parameters.get("slug") or None,
-                    timezone=parameters.get("timezone") or None,
-                    replace=bool(parameters.get("replace")),
-                )
-            except ReadoutImportError as error:
-                raise JobFailed([str(error)]) from None
-            imported.append(
-                {
-                    "file": entry["name"],
-                    "slug": result.readout.slug,
-                    "status": result.status,
-                    "statements": result.statements,
-                    "proposals": result.proposals,
-                }
+    for entry in job.inputs:
+        try:
+            result = import_readout(
+                _read_input(entry),
+                name=entry["name"],
+                slug=parameters.get("slug") or None,
+                timezone=parameters.get("timezone") or None,
+                replace=bool(parameters.get("replace")),
             )
-            progress.done += 1
+        except ReadoutImportError as error:
+            done = ", ".join(item["file"] for item in imported)
+            raise JobFailed(
+                [str(error)] + ([_("Imported before it: %(files)s.") % {"files": done}] if done else [])
+            ) from None
+        imported.append(
+            {
+                "file": entry["name"],
+                "slug": result.readout.slug,
+                "status": result.status,
+                "statements": result.statements,
+                "proposals": result.proposals,
+            }
+        )
+        progress.done += 1
     return {"readouts": imported}
 
 

