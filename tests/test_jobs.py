@@ -246,3 +246,24 @@ def test_the_job_list_costs_the_same_queries_for_one_job_as_for_twenty(corpus, r
             assert client.get("/api/jobs/").json()["count"] == total
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 5, counts
+
+
+def test_the_admin_shows_a_user_their_own_jobs_with_progress_refresh_and_download(
+    corpus, annotator, other_annotator, reviewer, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = jobs.submit(Job.Kind.EXPORT, annotator, {"all": True})
+    theirs = jobs.submit(Job.Kind.EXPORT, other_annotator, {"all": True})  # still queued
+    client.force_login(annotator)
+    listing = client.get("/admin/readout_annotations/job/")
+    assert listing.status_code == 200
+    assert str(mine.uuid) in listing.content.decode() and str(theirs.uuid) not in listing.content.decode()
+    page = client.get(f"/admin/readout_annotations/job/{mine.pk}/change/")
+    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.content.decode()  # finished
+    file = client.get(f"/admin/readout_annotations/job/{mine.pk}/download/")
+    assert file.status_code == 200 and b"".join(file.streaming_content).count(b"\n") == 1
+    assert client.get(f"/admin/readout_annotations/job/{theirs.pk}/download/").status_code == 404
+    assert client.get(f"/admin/readout_annotations/job/{theirs.pk}/change/").status_code in (302, 404)
+    client.force_login(reviewer)
+    running = client.get(f"/admin/readout_annotations/job/{theirs.pk}/change/")
+    assert running.status_code == 200 and 'http-equiv="refresh"' in running.content.decode()

@@ -276,7 +276,9 @@ def test_jobs_move_onto_a_shared_rq_queue_served_by_two_workers(tmp_path):
 
     world = World(tmp_path, "rq")
     try:
-        workers = [world.start_worker("rqworker", "default", "--job-class", "django_tasks_rq.backend.Job") for _ in range(2)]
+        workers = [
+            world.start_worker("rqworker", "default", "--job-class", "django_tasks_rq.backend.Job") for _ in range(2)
+        ]
         reviewer = world.client("reviewer")
         urls = []
         for n in range(6):
