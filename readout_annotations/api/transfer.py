@@ -74,14 +74,17 @@ class ImportParameters(serializers.Serializer):
         label=_("readout file"),
         help_text=_("Line 1 the title, line 2 the timestamp YYYY-MM-DD HH:MM, then the body (UTF-8)."),
     )
+    # Blank optional fields are "not given" (the browsable API's form posts every field).
     slug = serializers.SlugField(
         required=False,
+        allow_blank=True,
         max_length=120,
         label=_("slug"),
         help_text=_("The readout's slug; by default the file name's stem, slugified."),
     )
     timezone = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=64,
         label=_("time zone"),
         help_text=_("Zone of the timestamp line; by default the READOUT_ANNOTATIONS_TIMEZONE setting."),
@@ -94,12 +97,15 @@ class ImportParameters(serializers.Serializer):
     )
     document = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=200,
         label=_("host document"),
         help_text=_("Link the readout to this object of the host: app_label.model:id, e.g. examples.example:12."),
     )
 
     def validate_document(self, value: str):
+        if not value:
+            return None
         try:
             return documents.parse_reference(value)
         except ValidationError as error:
@@ -160,7 +166,7 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         parameters = ImportParameters(data=fields)
         parameters.is_valid(raise_exception=True)
         values = parameters.validated_data
-        slug = values.get("slug")
+        slug = values.get("slug") or None
         if raw:
             if not slug:
                 return Response({"slug": [_("A text/plain body needs a slug (?slug=...).")]}, status=400)
@@ -178,7 +184,12 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         try:
             with transaction.atomic():  # the readout and its link, or neither
                 result = import_readout(
-                    data, name=name, slug=slug, timezone=values.get("timezone"), replace=values["replace"], size=size
+                    data,
+                    name=name,
+                    slug=slug,
+                    timezone=values.get("timezone") or None,
+                    replace=values["replace"],
+                    size=size,
                 )
                 if document is not None:
                     documents.link(result.readout, document)
