@@ -458,6 +458,8 @@ class Cast:
         if size and len(words) > size:  # "Secretary Blinken": a role of the speaker
             participant.roles.add(" ".join(t.low for t in words[:size]))
         key = tuple(t.low for t in words)
+        if participant.key is None and name != participant.name and name not in participant.aliases:
+            participant.aliases.append(name)
         options = self._names.setdefault(key[0], [])
         if (key, participant) not in options:
             options.append((key, participant))
@@ -651,13 +653,17 @@ def _title_at(words: Sequence[Token], i: int) -> int:
 def _demonyms_before(words: Sequence[Token], i: int) -> str:
     """The country a demonym or country name just before a title gives: "Chinese", "U.S."."""
     k = i
-    while k > 0 and (words[k - 1].capital or words[k - 1].text in {".", "'s", "’s"}):
+    while k > 0 and (words[k - 1].capital or words[k - 1].text in {".", "'", "’", "and"}):
         k -= 1
     chunk = "".join(t.text if t.text == "." else " " + t.text for t in words[k:i]).strip()
     chunk = chunk.replace(" .", ".")
+    for word in words[k:i]:
+        if word.low in DEMONYMS and word.low not in {"us", "uk"}:
+            return DEMONYMS[word.low].title()
     low = chunk.casefold().rstrip(".")
+    squeezed = low.replace(" ", "")
     for demonym, country in DEMONYMS.items():
-        if low == demonym or low.endswith(" " + demonym):
+        if low == demonym or low.endswith(" " + demonym) or squeezed == demonym:
             return country.title()
     return chunk
 
@@ -693,20 +699,36 @@ def _introduce(cast: Cast, name_words: Sequence[Token], role: str, affiliation: 
     roles = _roles_of(role)
     if not roles and not role:
         return []
+    if any(t.low in _NOT_NAMES for t in name_words):
+        return []
+    if len(name.split()) > 1:
+        # "Foreign Minister Baerbock" first, "Annalena Baerbock" later: one new person.
+        known = cast.by_surname(name.split()[-1]) or cast.by_surname(name.split()[0])
+        if known is not None and known.key is None and len(known.name.split()) == 1:
+            known.aliases.append(known.name)
+            known.name = name
+            cast.add_name(name, known)
+            cast.add_name(full, known)
+            return []
     person = Participant(
         name=name,
         title=" ".join(t for t in role.split() if t.casefold().rstrip(".") not in _HONORIFICS),
         affiliation=affiliation,
-        aliases=[a for a in dict.fromkeys([full, titled, *([name_words[-1].text] if len(name.split()) > 1 else [])]) if a != name],
+        aliases=[a for a in dict.fromkeys([full, titled]) if a != name],
         family_name=family,
     )
     cast.add(person)
-    if family:
-        cast.add_name(family, person)
-    elif len(name.split()) > 1:
-        cast.add_name(person.surname().split()[0] if person.surname() != name else name.split()[0], person)
-        cast.add_name(name.split()[-1], person)
+    if len(name.split()) > 1:
+        # The family name alone: "Xi", "Wang", "Kamikawa", "Blinken".
+        cast.add_name(family or person.surname().split()[0], person)
     return [person]
+
+
+#: Capitalized words that are parts of institutions, not of personal names.
+_NOT_NAMES = frozenset(
+    "committee party republic federation union nations bureau commission office council ministry department "
+    "affairs state states government kingdom house street".split()
+)
 
 
 def _discover_sources(text: str, words: Sequence[Token], cast: Cast) -> list[Participant]:
@@ -856,10 +878,11 @@ class _Context:
         self.recent.append(participant)
 
     def pair(self) -> Participant | None:
-        """The meeting's group: the two persons named last."""
+        """The meeting's group: the two persons named last, in the order the readout
+        introduced them."""
         if len(self.recent) < 2:
             return None
-        return self.cast.group(self.recent[-2:])
+        return self.cast.group(sorted(self.recent[-2:], key=self.persons.index))
 
 
 def _quote_mask(text: str, open_at_start: bool) -> tuple[list[tuple[int, int]], bool]:
@@ -930,6 +953,11 @@ def _subject_ending(words: Sequence[Token], j: int, context: _Context, text: str
         # "X discussed ... and agreed ...": the verbs share the subject that opens the sentence
         found = _mention_at(words, 0, context, text)
         if found is not None and found[1] is not None and found[2] == "speaker" and found[0] < j:
+            if found[0] < len(words) and words[found[0]].low == "and":
+                other = _mention_at(words, found[0] + 1, context, text)
+                if other is not None and other[1] is not None:
+                    group = context.cast.group([*_persons(found[1]), *_persons(other[1])])
+                    return group, "speaker", words[0].start, ""
             return found[1], "speaker", words[0].start, ""
         return None, "", 0, ""
     # Walk back to the longest mention that ends at j.
@@ -1064,7 +1092,11 @@ def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> F
         size = _phrase_at(words, i, _PARTICIPLE_TABLE)
         if not size:
             continue
-        found = _mention_at(words, 0, context, text)
+        found = None
+        for start in range(min(i, 6)):  # the subject opens the sentence: "Chinese Premier Li Keqiang"
+            found = _mention_at(words, start, context, text)
+            if found is not None or not words[start].capital:
+                break
         if found is None or found[1] is None or found[2] != "speaker":
             return None
         cue = " ".join(t.text for t in words[i : i + size])
