@@ -165,7 +165,23 @@ CJK_CUES = (
     "呼籲",
 )
 #: Words that may stand between a Chinese subject and its cue (还, 也, 一致, 再次 ...).
-CJK_CUE_ADVERBS = ("还", "還", "也", "都", "一致", "再次", "同时", "同時", "则", "則", "进一步", "進一步", "首先", "并", "並")
+CJK_CUE_ADVERBS = (
+    "还",
+    "還",
+    "也",
+    "都",
+    "一致",
+    "再次",
+    "同时",
+    "同時",
+    "则",
+    "則",
+    "进一步",
+    "進一步",
+    "首先",
+    "并",
+    "並",
+)
 CJK_GROUPS = ("双方", "雙方", "两国领导人", "兩國領導人", "两位领导人", "兩位領導人")
 #: Cues after which what comes is a new clause only when a colon, quote or "that" follows.
 _WEAK_CUES = frozenset({"continued", "raised", "extended", "introduced", "recalled", "believed"})
@@ -296,19 +312,16 @@ _CLOSE_QUOTES = "\u201d\u00bb\u300d\u300f"
 _TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019](?!s\b)[^\W\d_]+)*|\d+|[^\w\s]")
 
 
-@dataclass(frozen=True)
 class Token:
-    text: str
-    start: int
-    end: int
+    """A word or a punctuation mark: ``text``, its ``low`` (casefolded) form, its code point
+    offsets ``start`` and ``end``, and whether it is ``capital``."""
 
-    @property
-    def low(self) -> str:
-        return self.text.casefold()
+    __slots__ = ("text", "low", "start", "end", "capital")
 
-    @property
-    def capital(self) -> bool:
-        return self.text[:1].isupper()
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.start, self.end = text, start, end
+        self.low = text.casefold()
+        self.capital = text[:1].isupper()
 
 
 def tokens(text: str) -> list[Token]:
@@ -349,7 +362,9 @@ def _phrase_at(words: Sequence[Token], i: int, table: dict[str, list[tuple[str, 
     if i >= len(words):
         return 0
     for option in table.get(words[i].low, ()):
-        if tuple(t.low for t in words[i : i + len(option)]) == option:
+        if len(option) == 1 or all(
+            i + k < len(words) and words[i + k].low == part for k, part in enumerate(option[1:], start=1)
+        ):
             return len(option)
     return 0
 
@@ -496,7 +511,8 @@ class Cast:
         found = {
             p
             for p in self.participants
-            if p.kind == "person" and word.casefold() in {w.casefold() for w in p.name.split()[:1] + p.name.split()[-1:]}
+            if p.kind == "person"
+            and word.casefold() in {w.casefold() for w in p.name.split()[:1] + p.name.split()[-1:]}
         }
         return found.pop() if len(found) == 1 else None
 
@@ -529,6 +545,7 @@ def _name_words(words: Sequence[Token], i: int, limit: int = 4) -> int:
             break
         if len(word.text) == 1 and j + 1 < len(words) and words[j + 1].text == ".":
             j += 2  # an initial
+            count += 1
             continue
         if _phrase_at(words, j, _TITLE_TABLE) or word.low in _ORGANIZATION_HEADS and count:
             break
@@ -1046,7 +1063,7 @@ def _frames(text: str, words: Sequence[Token], context: _Context) -> list[Frame]
         cue = " ".join(t.text for t in words[i : i + size])
         cue_low = cue.casefold()
         nxt = words[i + size] if i + size < len(words) else None
-        if cue_low in _WEAK_CUES and not (nxt is not None and (nxt.text in ":,\"" + _OPEN_QUOTES or nxt.low == "that")):
+        if cue_low in _WEAK_CUES and not (nxt is not None and (nxt.text in ':,"' + _OPEN_QUOTES or nxt.low == "that")):
             continue
         if cue_low == "saying" and i > 0 and words[i - 1].low == "as" and i > 2 and words[i - 2].low == "quoted":
             continue
@@ -1058,7 +1075,7 @@ def _frames(text: str, words: Sequence[Token], context: _Context) -> list[Frame]
             frames.append(_frame(kind, participant, cue, start, cue_end, pronoun, "frame-before"))
             continue
         # Inverted: ", said Xi", "," said the statement, "...," he added.
-        if i > 0 and (words[i - 1].text in ",\"" + _CLOSE_QUOTES) and nxt is not None:
+        if i > 0 and (words[i - 1].text in ',"' + _CLOSE_QUOTES) and nxt is not None:
             found = _mention_at(words, i + size, context, text)
             if found is not None:
                 end, participant, kind = found
@@ -1074,7 +1091,15 @@ def _frames(text: str, words: Sequence[Token], context: _Context) -> list[Frame]
                     named = participant
                 j += max(size, 1)
             frames.append(
-                Frame("source-named" if named else "source", named, "according to", words[i].start, words[j - 1].end, words[i + 1].end, "according-to")
+                Frame(
+                    "source-named" if named else "source",
+                    named,
+                    "according to",
+                    words[i].start,
+                    words[j - 1].end,
+                    words[i + 1].end,
+                    "according-to",
+                )
             )
     frames.sort(key=lambda frame: frame.start)
     return frames
@@ -1085,7 +1110,7 @@ def _frame(kind, participant, cue, start, cue_end, pronoun, rule) -> Frame:
 
 
 def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> Frame | None:
-    """"X held talks with Y, calling for ...": the participle makes the sentence X's speech."""
+    """ "X held talks with Y, calling for ...": the participle makes the sentence X's speech."""
     for i in range(1, len(words)):
         if words[i - 1].text != ",":
             continue
@@ -1100,7 +1125,9 @@ def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> F
         if found is None or found[1] is None or found[2] != "speaker":
             return None
         cue = " ".join(t.text for t in words[i : i + size])
-        return Frame("speaker", found[1], cue, 0, words[i + size - 1].end, words[i + size - 1].end, "participle-after-act")
+        return Frame(
+            "speaker", found[1], cue, 0, words[i + size - 1].end, words[i + size - 1].end, "participle-after-act"
+        )
     return None
 
 
@@ -1121,7 +1148,11 @@ def _direct_quote(text: str, spans, frame: Frame, words: Sequence[Token]) -> boo
     rest = " ".join(outside)
     rest_words = tokens(rest)
     for i, word in enumerate(rest_words):
-        if word.low == "that" and i > 0 and (_phrase_at(rest_words, i - 1, _CUE_TABLE) or rest_words[i - 1].low in {"adding", "saying", "noting"}):
+        if (
+            word.low == "that"
+            and i > 0
+            and (_phrase_at(rest_words, i - 1, _CUE_TABLE) or rest_words[i - 1].low in {"adding", "saying", "noting"})
+        ):
             return False
         if word.low in {"adding", "saying", "noting"} and i + 1 < len(rest_words) and rest_words[i + 1].low == "that":
             return False
@@ -1140,7 +1171,9 @@ def _direct_quote(text: str, spans, frame: Frame, words: Sequence[Token]) -> boo
 def _mode(text: str, frame: Frame | None, spans, words: Sequence[Token]) -> str:
     if spans and frame is not None:
         if _inside(spans, frame.start) and _inside(spans, max(frame.cue_end - 1, 0)):
-            return "mixed" if _first_person(text[frame.cue_end :]) and not frame.kind.startswith("source") else "indirect"
+            return (
+                "mixed" if _first_person(text[frame.cue_end :]) and not frame.kind.startswith("source") else "indirect"
+            )
         return "direct" if _direct_quote(text, spans, frame, words) else "mixed"
     if spans:
         return "direct"
@@ -1162,7 +1195,14 @@ def _act_of(words: Sequence[Token], current: Participant | None, context: _Conte
         return False
     end = found[0]
     if end < len(words) and words[end].low == "and":  # "The Vice President and former Prime Minister"
-        end = next((k for k in range(end + 1, min(len(words), end + 8)) if words[k].text.islower() and words[k].low not in {"the", "former", "and"}), end)
+        end = next(
+            (
+                k
+                for k in range(end + 1, min(len(words), end + 8))
+                if words[k].text.islower() and words[k].low not in {"the", "former", "and"}
+            ),
+            end,
+        )
     return _act_verb_at(words, end)
 
 
@@ -1202,7 +1242,12 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
         _name_all(words, context, sentence.text)
     # The host: the first person named with a cue, for cues without a subject.
     context.principal = next(
-        (f.speaker for _w, frames in frames_by_sentence for f in frames if f.kind == "speaker" and f.speaker and f.speaker.kind == "person"),
+        (
+            f.speaker
+            for _w, frames in frames_by_sentence
+            for f in frames
+            if f.kind == "speaker" and f.speaker and f.speaker.kind == "person"
+        ),
         None,
     )
     # Second pass, with the persons introduced in order.
@@ -1232,8 +1277,14 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
             proposal = _from_frame(frame, text, words, spans, context, current)
         if proposal is None and not cjk and (nameless := _nameless(words)) is not None:
             speaker = context.principal
-            proposal = Proposal(speaker, "inferred", _mode(text, nameless, spans, words), nameless.cue, "nameless-cue", nameless.cue)
-        if proposal is None and (spans and spans[0][0] == 0 or started_inside) and not (current and started_inside is False and False):
+            proposal = Proposal(
+                speaker, "inferred", _mode(text, nameless, spans, words), nameless.cue, "nameless-cue", nameless.cue
+            )
+        if (
+            proposal is None
+            and (spans and spans[0][0] == 0 or started_inside)
+            and not (current and started_inside is False and False)
+        ):
             if carried is not None:
                 proposal = Proposal(carried, "inferred", "direct", "", "quotation-new-paragraph")
             elif current is not None:

@@ -28,8 +28,12 @@ SEED_ATTRIBUTIONS_MATCHED = 34
 
 
 def cast() -> Cast:
-    xi = Participant("Xi Jinping", key="xi", aliases=["Xi", "President Xi"], title="President of China", affiliation="China")
-    luka = Participant("Alexander Lukashenko", key="luka", aliases=["Lukashenko"], title="President of Belarus", affiliation="Belarus")
+    xi = Participant(
+        "Xi Jinping", key="xi", aliases=["Xi", "President Xi"], title="President of China", affiliation="China"
+    )
+    luka = Participant(
+        "Alexander Lukashenko", key="luka", aliases=["Lukashenko"], title="President of Belarus", affiliation="Belarus"
+    )
     both = Participant("the two heads of state", kind="group", key="both", members=(xi, luka))
     return Cast([xi, luka, both])
 
@@ -42,7 +46,12 @@ def readings(*paragraphs: str | list[str], title: str = "") -> list[tuple]:
     known = cast()
     discover([title, *(s.text for s in sentences)], known)
     return [
-        (p.speaker.key if p.speaker is not None and p.speaker.key else getattr(p.speaker, "name", None), p.attribution, p.mode, p.cue)
+        (
+            p.speaker.key if p.speaker is not None and p.speaker.key else getattr(p.speaker, "name", None),
+            p.attribution,
+            p.mode,
+            p.cue,
+        )
         for p in propose(sentences, known, title=title)
     ]
 
@@ -103,10 +112,13 @@ def test_first_person_after_the_cue_is_mixed_and_a_colon_is_direct():
 
 
 def test_frames_after_the_clause_and_inside_it():
-    assert [r[:3] for r in readings(
-        ["Ties are strong, Xi said.", "Trade should grow, said Lukashenko."],
-        ["China, he said, is ready.", "\u201cWe are friends,\u201d Lukashenko added."],
-    )] == [
+    assert [
+        r[:3]
+        for r in readings(
+            ["Ties are strong, Xi said.", "Trade should grow, said Lukashenko."],
+            ["China, he said, is ready.", "\u201cWe are friends,\u201d Lukashenko added."],
+        )
+    ] == [
         ("xi", "explicit", "indirect"),
         ("luka", "explicit", "indirect"),
         ("luka", "inferred", "indirect"),

@@ -1,0 +1,59 @@
+"""Adversarial inputs for segmentation and attribution: each run must finish, in a subprocess
+with a timeout that quadratic behaviour would exceed (about 10 s here for the sizes below)."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def test_a_2_mb_paragraph_segments():
+    script = "from readout_annotations.text import segment; assert len(segment(('Xi said ties. ' * 150000)[: 2 * 1024 * 1024])) > 1"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+CASES = {
+    "periods": '"." * 20000',
+    "punctuation": '"?!.,;:\\"“”«»" * 20000',
+    "adverbs": '"Xi " + "also warmly once again " * 20000 + "held talks."',
+    "names": '"President Xi Jinping and " * 20000 + "said so."',
+    "quotes": "'\"a, ' * 20000 + 'Xi said.'",
+    "paragraph": '("Xi said that ties, he added, the two leaders agreed, are strong " * 4000)',
+    "sentences": '"Chinese President Xi Jinping said that ties, he added, are strong. " * 3000',
+    "chinese": '"王毅表示" * 20000 + "。" + "，。！？" * 20000',
+    "initials": '"A. " * 20000 + "said."',
+}
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from readout_annotations import attribution
+    from readout_annotations.text import segment
+
+    body = {expression}
+    segments = segment(body)
+    sentences = [attribution.Sentence(s.paragraph, s.text(body)) for s in segments]
+    cast = attribution.Cast()
+    attribution.discover([s.text for s in sentences], cast)
+    proposals = attribution.propose(sentences, cast)
+    assert len(proposals) == len(segments) >= 1
+    print(len(body), len(segments))
+    """
+)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_adversarial_input_completes(name):
+    script = SCRIPT.format(expression=CASES[name])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": "."},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    size, count = map(int, done.stdout.split())
+    assert size > 0 and count >= 1
