@@ -187,8 +187,39 @@ CJK_GROUPS = ("双方", "雙方", "两国领导人", "兩國領導人", "两位�
 _WEAK_CUES = frozenset({"continued", "raised", "extended", "introduced", "recalled", "believed"})
 #: Words allowed between a subject and its cue.
 _ADVERBS = frozenset(
-    "also again once further then first finally too later in turn on his her their part both all each "
-    "jointly similarly meanwhile however was were is are has have had been".split()
+    [
+        "also",
+        "again",
+        "once",
+        "further",
+        "then",
+        "first",
+        "finally",
+        "too",
+        "later",
+        "in",
+        "turn",
+        "on",
+        "his",
+        "her",
+        "their",
+        "part",
+        "both",
+        "all",
+        "each",
+        "jointly",
+        "similarly",
+        "meanwhile",
+        "however",
+        "was",
+        "were",
+        "is",
+        "are",
+        "has",
+        "have",
+        "had",
+        "been",
+    ]
 )
 #: Titles and roles, lowercase, longest first when matched. A role mention is "the" + one of these.
 TITLES = (
@@ -255,8 +286,23 @@ GROUP_PHRASES = (
 _SOURCE_NOUNS = frozenset({"statement", "readout", "media", "report", "release", "communique", "spokesperson"})
 #: Heads of organizations found in frames ("Downing Street said", "the Kremlin said").
 _ORGANIZATION_HEADS = frozenset(
-    "house street palace office ministry department kremlin government cabinet embassy council "
-    "commission agency mission secretariat".split()
+    [
+        "house",
+        "street",
+        "palace",
+        "office",
+        "ministry",
+        "department",
+        "kremlin",
+        "government",
+        "cabinet",
+        "embassy",
+        "council",
+        "commission",
+        "agency",
+        "mission",
+        "secretariat",
+    ]
 )
 #: Demonyms (lowercase) and the country word an affiliation holds.
 DEMONYMS = {
@@ -316,7 +362,7 @@ class Token:
     """A word or a punctuation mark: ``text``, its ``low`` (casefolded) form, its code point
     offsets ``start`` and ``end``, and whether it is ``capital``."""
 
-    __slots__ = ("text", "low", "start", "end", "capital")
+    __slots__ = ("capital", "end", "low", "start", "text")
 
     def __init__(self, text: str, start: int, end: int) -> None:
         self.text, self.start, self.end = text, start, end
@@ -547,7 +593,7 @@ def _name_words(words: Sequence[Token], i: int, limit: int = 4) -> int:
             j += 2  # an initial
             count += 1
             continue
-        if _phrase_at(words, j, _TITLE_TABLE) or word.low in _ORGANIZATION_HEADS and count:
+        if _phrase_at(words, j, _TITLE_TABLE) or (word.low in _ORGANIZATION_HEADS and count):
             break
         j += 1
         count += 1
@@ -743,8 +789,27 @@ def _introduce(cast: Cast, name_words: Sequence[Token], role: str, affiliation: 
 
 #: Capitalized words that are parts of institutions, not of personal names.
 _NOT_NAMES = frozenset(
-    "committee party republic federation union nations bureau commission office council ministry department "
-    "affairs state states government kingdom house street".split()
+    [
+        "committee",
+        "party",
+        "republic",
+        "federation",
+        "union",
+        "nations",
+        "bureau",
+        "commission",
+        "office",
+        "council",
+        "ministry",
+        "department",
+        "affairs",
+        "state",
+        "states",
+        "government",
+        "kingdom",
+        "house",
+        "street",
+    ]
 )
 
 
@@ -758,9 +823,8 @@ def _discover_sources(text: str, words: Sequence[Token], cast: Cast) -> list[Par
         k = i
         while k > 0 and words[k - 1].capital and words[k - 1].text.isalpha() and not _title_at(words, k - 1):
             k -= 1
-        if k == i and words[k - 1].low != "the" if k else True:
-            if k == i:
-                continue
+        if (k == i and words[k - 1].low != "the" if k else True) and k == i:
+            continue
         name = _span(text, words, k, i + 1)
         nxt = words[i + 1].low if i + 1 < len(words) else ""
         if not (_phrase_at(words, i + 1, _CUE_TABLE) or nxt in {"spokesperson", "spokesman", "spokeswoman"}):
@@ -940,7 +1004,7 @@ def _inside(spans: Sequence[tuple[int, int]], position: int) -> bool:
 def _subject_before(words: Sequence[Token], i: int, context: _Context, text: str):
     """The subject of a cue at ``words[i]``: (participant or None, kind, start, pronoun)."""
     j = i - 1
-    while j >= 0 and (words[j].low in _ADVERBS or words[j].low.endswith("ly") and words[j].text.islower()):
+    while j >= 0 and (words[j].low in _ADVERBS or (words[j].low.endswith("ly") and words[j].text.islower())):
         j -= 1
     if j >= 0 and words[j].text in _OPEN_QUOTES + '"':
         j -= 1  # Biden and Johnson “agreed ...
@@ -1207,7 +1271,26 @@ def _act_of(words: Sequence[Token], current: Participant | None, context: _Conte
 
 
 #: Past tenses of acts that do not end in "-ed".
-_IRREGULAR_ACTS = frozenset("met held spoke took made had went gave came left saw began sent paid flew sat".split())
+_IRREGULAR_ACTS = frozenset(
+    [
+        "met",
+        "held",
+        "spoke",
+        "took",
+        "made",
+        "had",
+        "went",
+        "gave",
+        "came",
+        "left",
+        "saw",
+        "began",
+        "sent",
+        "paid",
+        "flew",
+        "sat",
+    ]
+)
 
 
 def _act_verb_at(words: Sequence[Token], i: int) -> bool:
@@ -1280,11 +1363,7 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
             proposal = Proposal(
                 speaker, "inferred", _mode(text, nameless, spans, words), nameless.cue, "nameless-cue", nameless.cue
             )
-        if (
-            proposal is None
-            and (spans and spans[0][0] == 0 or started_inside)
-            and not (current and started_inside is False and False)
-        ):
+        if proposal is None and ((spans and spans[0][0] == 0) or started_inside) and not (False):
             if carried is not None:
                 proposal = Proposal(carried, "inferred", "direct", "", "quotation-new-paragraph")
             elif current is not None:

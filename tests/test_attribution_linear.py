@@ -9,7 +9,10 @@ import pytest
 
 
 def test_a_2_mb_paragraph_segments():
-    script = "from readout_annotations.text import segment; assert len(segment(('Xi said ties. ' * 150000)[: 2 * 1024 * 1024])) > 1"
+    script = (
+        "from readout_annotations.text import segment; "
+        "assert len(segment(('Xi said ties. ' * 150000)[: 2 * 1024 * 1024])) > 1"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=10)
     assert done.returncode == 0, done.stderr[-2000:]
 
