@@ -355,7 +355,10 @@ _CLOSE_QUOTES = "\u201d\u00bb\u300d\u300f"
 # --------------------------------------------------------------------------- tokens
 
 #: Words (letters with inner apostrophes), numbers, or one other visible character. Linear.
-_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019](?!s\b)[^\W\d_]+)*|\d+|[^\w\s]")
+_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['\u2019](?!s\b)[^\W\d_]+)*|\d+|([^\w\s])\1*")
+#: A statement longer than this (code points) is no sentence a readout writes: it is read as
+#: narration without analysis, which bounds the work per statement.
+MAX_SENTENCE = 5000
 
 
 class Token:
@@ -629,6 +632,8 @@ def discover(texts: Iterable[str], cast: Cast) -> list[Participant]:
     match no participant of ``cast`` to it. Returns the new participants, in order."""
     new: list[Participant] = []
     for text in texts:
+        if len(text) > MAX_SENTENCE:
+            continue
         if is_cjk(text):
             new += _discover_cjk(text, cast)
             continue
@@ -1198,7 +1203,7 @@ def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> F
 def _first_person(text: str) -> bool:
     if any(mark in text for mark in _CJK_FIRST_PERSON):
         return True
-    return any(t.low in _FIRST_PERSON and (t.text != "I" or True) for t in tokens(text) if t.text in {"I", "we", "We"})
+    return any(t.text in {"I", "we", "We"} for t in tokens(text))
 
 
 def _direct_quote(text: str, spans, frame: Frame, words: Sequence[Token]) -> bool:
@@ -1306,14 +1311,17 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
 def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[Proposal]:
     """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects)."""
     context = _Context(cast)
+    overlong = {i for i, s in enumerate(sentences) if len(s.text) > MAX_SENTENCE}
+    sentences = [Sentence(s.paragraph, "") if i in overlong else s for i, s in enumerate(sentences)]
     if title:
-        _name_all(tokens(title), context, title)
+        _name_all(tokens(title), context, title, is_cjk(title))
     cjk = is_cjk("".join(s.text for s in sentences[:5]))
+    all_words = [tokens(sentence.text) for sentence in sentences]
     readings: list[tuple[Frame | None, list, bool, bool]] = []
     open_quote = False
     frames_by_sentence = []
     for sentence in sentences:
-        words = tokens(sentence.text)
+        words = all_words[len(frames_by_sentence)]
         started_inside = open_quote
         spans, open_quote = _quote_mask(sentence.text, open_quote)
         if cjk:
@@ -1322,7 +1330,7 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
             frames = _frames(sentence.text, words, context)
         frames_by_sentence.append((words, frames))
         readings.append((spans, started_inside))
-        _name_all(words, context, sentence.text)
+        _name_all(words, context, sentence.text, cjk)
     # The host: the first person named with a cue, for cues without a subject.
     context.principal = next(
         (
@@ -1336,7 +1344,7 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
     # Second pass, with the persons introduced in order.
     context.persons, context.recent = [], []
     if title:
-        _name_all(tokens(title), context, title)
+        _name_all(tokens(title), context, title, is_cjk(title))
     proposals: list[Proposal] = []
     paragraph = None
     current: Participant | None = None
@@ -1344,7 +1352,7 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
     for index, sentence in enumerate(sentences):
         text = sentence.text
         spans, started_inside = readings[index]
-        words = tokens(text)
+        words = all_words[index]
         frames = _cjk_frames(text, context) if cjk else _frames(text, words, context)
         if sentence.paragraph != paragraph:
             paragraph = sentence.paragraph
@@ -1353,10 +1361,10 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
         else:
             carried = None
         frame = _choose(frames, spans)
-        proposal = None
-        if frame is None and not cjk:
+        proposal = Proposal(None, "narration", "", "", "overlong-sentence") if index in overlong else None
+        if proposal is None and frame is None and not cjk:
             frame = _participle_frame(text, words, context)
-        if frame is not None:
+        if proposal is None and frame is not None:
             proposal = _from_frame(frame, text, words, spans, context, current)
         if proposal is None and not cjk and (nameless := _nameless(words)) is not None:
             speaker = context.principal
@@ -1387,11 +1395,11 @@ def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[
             quote_speaker = proposal.speaker or quote_speaker
         proposals.append(proposal)
         if proposal.attribution == "narration":
-            _name_all(words, context, text)
+            _name_all(words, context, text, cjk)
         elif frame is not None and proposal.attribution != "continued":
             # Names in the frame count; names inside the reported speech do not.
             head = text[: frame.cue_end]
-            _name_all(tokens(head), context, head)
+            _name_all([t for t in words if t.end <= frame.cue_end], context, head, cjk)
     return proposals
 
 
@@ -1403,9 +1411,9 @@ def _starts_first_person(words: Sequence[Token]) -> bool:
     return any(t.text in {"I", "We", "we"} for t in words)
 
 
-def _name_all(words: Sequence[Token], context: _Context, text: str) -> None:
+def _name_all(words: Sequence[Token], context: _Context, text: str, cjk: bool) -> None:
     """Record every person named in a sentence (in order) as introduced and recent."""
-    if is_cjk(text):
+    if cjk:
         i = 0
         while i < len(text):
             size, participant = context.cast.cjk_name_at(text, i)
