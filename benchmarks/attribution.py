@@ -54,7 +54,9 @@ def figures(folder: Path) -> None:
     warm = score_folder(folder, warm=True)
     cold = score_folder(folder, warm=False)
     print(f"\n{folder}\n")
-    print("| readout | sentences | segment % | warm: speaker % | attrib % | mode % | cold: speaker % | attrib % | mode % |")
+    print(
+        "| readout | sentences | segment % | warm: speaker % | attrib % | mode % | cold: speaker % | attrib % | mode % |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     total_warm = total_cold = Score(0, 0, 0, 0, 0)
     for name in warm:
@@ -87,7 +89,9 @@ def timing() -> None:
     print("\n| input | size | statements | wall s | CPU s | wall s per MB |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, unit in UNITS.items():
-        bodies = {size: (unit * (size // len(unit.encode()) + 1)).encode()[:size].decode(errors="ignore") for size in SIZES}
+        bodies = {
+            size: (unit * (size // len(unit.encode()) + 1)).encode()[:size].decode(errors="ignore") for size in SIZES
+        }
         best: dict[int, tuple[float, float, int]] = {}
         for _round in range(3):
             for size in SIZES:  # interleaved: every size in each round
@@ -96,7 +100,9 @@ def timing() -> None:
                     best[size] = result
         for size in SIZES:
             wall, cpu, count = best[size]
-            print(f"| {name} | {size // 1024} KB | {count} | {wall:.2f} | {cpu:.2f} | {wall / size * 1024 * 1024:.2f} |")
+            print(
+                f"| {name} | {size // 1024} KB | {count} | {wall:.2f} | {cpu:.2f} | {wall / size * 1024 * 1024:.2f} |"
+            )
 
 
 def main() -> None:

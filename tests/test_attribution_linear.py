@@ -17,16 +17,21 @@ def test_a_2_mb_paragraph_segments():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+#: Each case is a Python expression for a body. Statements of up to MAX_SENTENCE (5,000) code points
+#: are analysed; a quadratic step inside one would cost ~25 million steps per statement, so the
+#: sentence-sized cases repeat such statements a hundred times. Longer ones test segmentation.
 CASES = {
     "periods": '"." * 20000',
     "punctuation": '"?!.,;:\\"“”«»" * 20000',
-    "adverbs": '"Xi " + "also warmly once again " * 20000 + "held talks."',
-    "names": '"President Xi Jinping and " * 20000 + "said so."',
-    "quotes": "'\"a, ' * 20000 + 'Xi said.'",
-    "paragraph": '("Xi said that ties, he added, the two leaders agreed, are strong " * 4000)',
+    "adverbs": '("Xi " + "also warmly once again " * 200 + "said so. ") * 100',
+    "names": '("President Xi Jinping and " * 180 + "said so. ") * 100',
+    "commas": '("Xi, " + "a, " * 1500 + "said so. ") * 100',
+    "quotes": "('\"a, ' * 1500 + 'Xi said. ') * 100",
+    "titles": '("Chinese President Prime Minister Secretary of State of the " * 70 + "Xi said. ") * 100',
+    "initials": '("A. " * 1500 + "said. ") * 100',
+    "long paragraph": '("Xi said that ties, he added, the two leaders agreed, are strong " * 40000)[: 2 * 1024 * 1024]',
     "sentences": '"Chinese President Xi Jinping said that ties, he added, are strong. " * 3000',
-    "chinese": '"王毅表示" * 20000 + "。" + "，。！？" * 20000',
-    "initials": '"A. " * 20000 + "said."',
+    "chinese": '("王毅表示" * 1000 + "。" + "，。！？" * 100) * 20',
 }
 
 SCRIPT = textwrap.dedent(
