@@ -54,9 +54,8 @@ def figures(folder: Path) -> None:
     warm = score_folder(folder, warm=True)
     cold = score_folder(folder, warm=False)
     print(f"\n{folder}\n")
-    print(
-        "| readout | sentences | segment % | warm: speaker % | attrib % | mode % | cold: speaker % | attrib % | mode % |"
-    )
+    print("| readout | sentences | segment % | warm: speaker % | attrib % | mode % ", end="")
+    print("| cold: speaker % | attrib % | mode % |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     total_warm = total_cold = Score(0, 0, 0, 0, 0)
     for name in warm:
@@ -69,9 +68,8 @@ def figures(folder: Path) -> None:
 def row(name: str, warm: Score, cold: Score) -> None:
     seg, speaker, attrib, mode = warm.percent()
     _seg, cold_speaker, cold_attrib, cold_mode = cold.percent()
-    print(
-        f"| {name} | {warm.sentences} | {seg} | {speaker} | {attrib} | {mode} | {cold_speaker} | {cold_attrib} | {cold_mode} |"
-    )
+    cells = (name, warm.sentences, seg, speaker, attrib, mode, cold_speaker, cold_attrib, cold_mode)
+    print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
 def run_once(body: str) -> tuple[float, float, int]:
