@@ -723,6 +723,8 @@ def _demonyms_before(words: Sequence[Token], i: int) -> str:
     k = i
     while k > 0 and (words[k - 1].capital or words[k - 1].text in {".", "'", "’", "and"}):
         k -= 1
+    while k < i and words[k].low == "and":
+        k += 1
     chunk = "".join(t.text if t.text == "." else " " + t.text for t in words[k:i]).strip()
     chunk = chunk.replace(" .", ".")
     for word in words[k:i]:
@@ -741,7 +743,7 @@ def _of_phrase(text: str, words: Sequence[Token], i: int) -> str:
     if i >= len(words) or words[i].low != "of":
         return ""
     k = i + 1
-    while k < len(words) and (words[k].capital or words[k].low in {"of", "the"}):
+    while k < len(words) and (words[k].capital or words[k].low in {"of", "the", "'", "\u2019", "s"}):
         k += 1
     return _span(text, words, i + 1, k).removeprefix("the ")
 
@@ -1071,6 +1073,13 @@ def _mention_at(words: Sequence[Token], i: int, context: _Context, text: str):
 
     kind: "speaker" (a name, a role, a group phrase), "source" (a statement, state media)."""
     size, participant = context.cast.name_at(words, i)
+    if not size and words[i].capital:
+        # A title or a demonym before a known name: "Secretary Blinken", "Chinese Premier Li Keqiang"
+        j = i + (1 if words[i].low in DEMONYMS else 0)
+        j += _title_at(words, j)
+        if j > i and j < len(words):
+            size, participant = context.cast.name_at(words, j)
+            size = size and size + j - i
     if size:
         return i + size, participant, "speaker" if participant.kind != "organization" else "source-named"
     size = _phrase_at(words, i, _GROUP_TABLE)
