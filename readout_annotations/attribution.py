@@ -758,8 +758,7 @@ def _introduce(cast: Cast, name_words: Sequence[Token], role: str, affiliation: 
     for candidate in (titled, full, name):
         known = cast.find(candidate)
         if known is not None:
-            if known.key is None and role:
-                known.roles |= _roles_of(role)
+            known.roles |= _roles_of(role)  # the title it holds in this readout
             return []
     if len(name.split()) == 1:
         known = cast.by_surname(name)
