@@ -580,6 +580,108 @@ class Cast:
         return self.add(group)
 
 
+@dataclass(frozen=True)
+class Mention:
+    """A name of a known speaker in a text: code point offsets and the speaker's key."""
+
+    start: int
+    end: int
+    speaker: object
+
+
+@dataclass(frozen=True)
+class NameCueMatch:
+    """Where "name [adverbs] cue" stands in a text, shaped like a regex match: ``group``,
+    ``start`` and ``end`` of ``"name"`` and ``"cue"`` (code points)."""
+
+    text: str
+    spans: dict
+
+    def group(self, name: str) -> str:
+        start, end = self.spans[name]
+        return self.text[start:end]
+
+    def start(self, name: str) -> int:
+        return self.spans[name][0]
+
+    def end(self, name: str) -> int:
+        return self.spans[name][1]
+
+
+class AliasIndex:
+    """Known speakers' names and aliases, matched as whole words, for code outside the pipeline
+    (the export formats mark where a statement names its speaker).
+
+    ``speakers`` gives ``(key, names, is_person)`` triples; the key (a slug, a primary key, a
+    ``Speaker``) is what mentions carry. Matching is on tokens, case-insensitive, in linear time.
+    """
+
+    def __init__(self, speakers: Iterable[tuple[object, Iterable[str], bool]]) -> None:
+        self._cast = Cast()
+        self._keys: dict[int, object] = {}
+        for key, names, is_person in speakers:
+            names = [n for n in names if isinstance(n, str) and n.strip()]
+            if not names:
+                continue
+            participant = Participant(name=names[0], kind="person" if is_person else "group", key=key)
+            self._keys[id(participant)] = key
+            self._cast.participants.append(participant)
+            for name in names:
+                self._cast.add_name(name, participant)
+
+    @classmethod
+    def from_speakers(cls, speakers: Iterable, key=lambda speaker: speaker) -> AliasIndex:
+        """Build from ``Speaker`` instances (name plus aliases)."""
+        return cls(
+            (key(s), [s.name, *[a for a in (s.aliases or []) if isinstance(a, str)]], s.kind == "person")
+            for s in speakers
+        )
+
+    def resolve(self, name: str) -> object | None:
+        """The key of the speaker a name stands for, or None."""
+        found = self._cast.find(" ".join(name.split()))
+        return None if found is None else found.key
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Every name of a known speaker in ``text``, in order."""
+        words = tokens(text)
+        found, i = [], 0
+        while i < len(words):
+            size, participant = self._cast.name_at(words, i)
+            if size:
+                found.append(Mention(words[i].start, words[i + size - 1].end, participant.key))
+                i += size
+            else:
+                i += 1
+        return found
+
+    def explicit(self, text: str) -> NameCueMatch | None:
+        """The first "name [adverbs] cue" in ``text``, or None."""
+        words = tokens(text)
+        i = 0
+        while i < len(words):
+            size, _participant = self._cast.name_at(words, i)
+            if not size:
+                i += 1
+                continue
+            j = i + size
+            while j < len(words) and (
+                words[j].low in _ADVERBS
+                or (words[j].low.endswith("ly") and words[j].text.islower())
+                or words[j].text == ","
+            ):
+                j += 1
+            cue = _phrase_at(words, j, _CUE_TABLE)
+            if cue:
+                spans = {
+                    "name": (words[i].start, words[i + size - 1].end),
+                    "cue": (words[j].start, words[j + cue - 1].end),
+                }
+                return NameCueMatch(text, spans)
+            i += size
+        return None
+
+
 # --------------------------------------------------------------------------- discovery
 
 
