@@ -24,6 +24,9 @@ DEFAULTS: dict[str, object] = {
     # API pagination: default and largest ``page_size``.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
+    # Machine proposers run on every imported readout: dotted paths of
+    # ``readout_annotations.proposers.Proposer`` subclasses (docs/stances.md).
+    "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
 }
 
 
