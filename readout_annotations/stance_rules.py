@@ -63,6 +63,11 @@ _QUOTES = frozenset('"\u201c\u201d\u201e\u00ab\u00bb\u300c\u300d')
 _APOSTROPHES = frozenset("\u2019\u2018\u02bc")
 
 
+def _phrases(text: str) -> tuple[str, ...]:
+    """The comma-separated phrases of a word list written as one string (any whitespace run is one space)."""
+    return tuple(" ".join(p.split()) for p in text.split(",") if p.strip())
+
+
 def fold(text: str) -> tuple[str, list[int]]:
     """``(folded, positions)``: ``folded`` is ``text`` lower-cased with dashes, quotation marks
     and whitespace runs as one space, full stops dropped and curly apostrophes straight;
@@ -238,272 +243,66 @@ def relationship_name(first: str, second: str) -> str:
 # --------------------------------------------------------------------------- cues
 
 #: Cues of the side, as folded literals. The nearest cue before a target decides.
-FAVOR_CUES = (
-    "support",
-    "supports",
-    "supported",
-    "supporting",
-    "support for",
-    "welcome",
-    "welcomed",
-    "welcomes",
-    "welcoming",
-    "appreciate",
-    "appreciates",
-    "appreciated",
-    "appreciation",
-    "congratulate",
-    "congratulated",
-    "congratulations",
-    "congratulate you on",
-    "commend",
-    "commended",
-    "praised",
-    "praise",
-    "hailed",
-    "hailing",
-    "thank",
-    "thanked",
-    "thanks",
-    "grateful",
-    "commitment to",
-    "committed to",
-    "commit to",
-    "commit itself to",
-    "call for",
-    "called for",
-    "calling for",
-    "importance of",
-    "importance to",
-    "great importance",
-    "important",
-    "of great significance",
-    "strength of",
-    "adhere to",
-    "adherence to",
-    "uphold",
-    "upholding",
-    "promote",
-    "promoting",
-    "strengthen",
-    "strengthening",
-    "deepen",
-    "deepening",
-    "advance",
-    "advancing",
-    "implement",
-    "implementing",
-    "maintain",
-    "stabilize",
-    "stabilizing",
-    "stable",
-    "develop",
-    "developing",
-    "development of",
-    "improve",
-    "improvement of",
-    "expand",
-    "expanding",
-    "enhance",
-    "bolstering",
-    "bolster",
-    "consolidate",
-    "build",
-    "building",
-    "respect",
-    "work with",
-    "work together",
-    "cooperate",
-    "cooperation",
-    "ready to",
-    "willing to",
-    "hope",
-    "hopes",
-    "hoped",
-    "wish",
-    "wishes",
-    "success",
-    "successful",
-    "progress",
-    "tackle",
-    "tackling",
-    "address",
-    "addressing",
-    "safeguard",
-    "safeguarding",
-    "protect",
-    "protecting",
-    "securing",
-    "establishing",
-    "need for",
-    "advocating",
-    "advocate",
-    "agreed on",
-    "agreed to",
-    "agreed that",
-    "reaffirmed",
-    "ensure",
-    "欢迎",
-    "歡迎",
-    "支持",
-    "重视",
-    "重視",
-    "赞赏",
-    "讚賞",
-    "赞叹",
-    "讚嘆",
-    "祝贺",
-    "祝賀",
-    "感谢",
-    "感謝",
-    "坚持",
-    "堅持",
-    "维护",
-    "維護",
-    "推动",
-    "推動",
-    "加强",
-    "加強",
-    "深化",
-    "发展",
-    "發展",
-    "愿",
-    "願",
-    "期待",
-    "致力于",
-    "促进",
-    "促進",
-    "符合",
-    "确立",
-    "確立",
-    "成功",
-    # Violating or undermining X: the speaker defends X.
-    "undermine",
-    "undermined",
-    "undermines",
-    "undermining",
-    "violate",
-    "violates",
-    "violated",
-    "violation of",
-    "违反",
-    "違反",
-    "损害",
-    "損害",
+FAVOR_CUES = _phrases(
+    """
+    support, supports, supported, supporting, support for, welcome,
+    welcomed, welcomes, welcoming, appreciate, appreciates, appreciated,
+    appreciation, congratulate, congratulated, congratulations,
+    congratulate you on, commend, commended, praised, praise, hailed,
+    hailing, thank, thanked, thanks, grateful, commitment to, committed
+    to, commit to, commit itself to, call for, called for, calling for,
+    importance of, importance to, great importance, important, of great
+    significance, strength of, adhere to, adherence to, uphold, upholding,
+    promote, promoting, strengthen, strengthening, deepen, deepening,
+    advance, advancing, implement, implementing, maintain, stabilize,
+    stabilizing, stable, develop, developing, development of, improve,
+    improvement of, expand, expanding, enhance, bolstering, bolster,
+    consolidate, build, building, respect, work with, work together,
+    cooperate, cooperation, ready to, willing to, hope, hopes, hoped,
+    wish, wishes, success, successful, progress, tackle, tackling,
+    address, addressing, safeguard, safeguarding, protect, protecting,
+    securing, establishing, need for, advocating, advocate, agreed on,
+    agreed to, agreed that, reaffirmed, ensure, 欢迎, 歡迎, 支持, 重视, 重視, 赞赏,
+    讚賞, 赞叹, 讚嘆, 祝贺, 祝賀, 感谢, 感謝, 坚持, 堅持, 维护, 維護, 推动, 推動, 加强, 加強, 深化, 发展,
+    發展, 愿, 願, 期待, 致力于, 促进, 促進, 符合, 确立, 確立, 成功, undermine, undermined,
+    undermines, undermining, violate, violates, violated, violation of,
+    违反, 違反, 损害, 損害
+    """
 )
-AGAINST_CUES = (
-    "oppose",
-    "opposes",
-    "opposed",
-    "opposing",
-    "opposition to",
-    "against",
-    "reject",
-    "rejects",
-    "rejected",
-    "rejecting",
-    "condemn",
-    "condemns",
-    "condemned",
-    "condemning",
-    "criticize",
-    "criticized",
-    "criticizing",
-    "criticise",
-    "criticised",
-    "stop",
-    "stopping",
-    "halt",
-    "end",
-    "ending",
-    "an end to",
-    "end to",
-    "lift",
-    "lifting",
-    "lifting of",
-    "abandon",
-    "abandoning",
-    "renounce",
-    "break away with",
-    "break away from",
-    "confront",
-    "confronting",
-    "combat",
-    "combating",
-    "combatting",
-    "counter",
-    "countering",
-    "fight against",
-    "反对",
-    "反對",
-    "停止",
-    "摒弃",
-    "摒棄",
-    "放弃",
-    "放棄",
-    "抵制",
-    "不要",
+AGAINST_CUES = _phrases(
+    """
+    oppose, opposes, opposed, opposing, opposition to, against, reject,
+    rejects, rejected, rejecting, condemn, condemns, condemned,
+    condemning, criticize, criticized, criticizing, criticise, criticised,
+    stop, stopping, halt, end, ending, an end to, end to, lift, lifting,
+    lifting of, abandon, abandoning, renounce, break away with, break away
+    from, confront, confronting, combat, combating, combatting, counter,
+    countering, fight against, 反对, 反對, 停止, 摒弃, 摒棄, 放弃, 放棄, 抵制, 不要
+    """
 )
-NONE_CUES = (
-    "discuss",
-    "discussed",
-    "discussing",
-    "discussion of",
-    "discussions on",
-    "talk about",
-    "talked about",
-    "regarding",
-    "with regard to",
-    "as for",
-    "exchanged views on",
-    "exchanged views",
-    "exchange views",
-    "priorities including",
-    "priorities on",
-    "recognized",
-    "recognised",
-    "described",
-    "briefed",
-    "交换了意见",
-    "交換了意見",
-    "交换了看法",
-    "交換了看法",
-    "交换意见",
-    "密切关注",
-    "密切關注",
+NONE_CUES = _phrases(
+    """
+    discuss, discussed, discussing, discussion of, discussions on, talk
+    about, talked about, regarding, with regard to, as for, exchanged
+    views on, exchanged views, exchange views, priorities including,
+    priorities on, recognized, recognised, described, briefed, 交换了意见,
+    交換了意見, 交换了看法, 交換了看法, 交换意见, 密切关注, 密切關注
+    """
 )
 #: Words of blame: a target they qualify (just before it or inside its wording) is against.
-BLAME_WORDS = (
-    "erroneous",
-    "wrong",
-    "wrongful",
-    "mistaken",
-    "illegal",
-    "unilateral",
-    "aggression",
-    "aggressions",
-    "aggressive",
-    "aggressor",
-    "aggressors",
-    "hegemony",
-    "hegemonism",
-    "bullying",
-    "smear",
-    "smears",
-    "interference",
-    "containment",
-    "suppression",
-    "错误",
-    "錯誤",
-    "遏制",
-    "打压",
-    "打壓",
-    "干涉",
-    "霸权",
-    "偏见",
-    "偏見",
+BLAME_WORDS = _phrases(
+    """
+    erroneous, wrong, wrongful, mistaken, illegal, unilateral, aggression,
+    aggressions, aggressive, aggressor, aggressors, hegemony, hegemonism,
+    bullying, smear, smears, interference, containment, suppression, 错误,
+    錯誤, 遏制, 打压, 打壓, 干涉, 霸权, 偏见, 偏見
+    """
 )
-NEGATIONS = ("not", "no", "never", "nor", "cannot", "neither", "without", "不能", "不应", "不應", "没有", "沒有")
+NEGATIONS = _phrases(
+    """
+    not, no, never, nor, cannot, neither, without, 不能, 不应, 不應, 没有, 沒有
+    """
+)
 #: How far (folded code points) an against cue reaches: "stop X", "lifting of import restrictions";
 #: a Chinese one only to the next few characters ("停止对华遏制打压", "不要让意识形态偏见").
 AGAINST_REACH = 40
@@ -879,12 +678,21 @@ _OBJECT_PREDICATES = {
 }
 _OBJECT_RE = _literal_pattern(_OBJECT_PREDICATES)
 _LEADING = frozenset(
-    "the a an its their our his her this these those continued immediate further ongoing current "
-    "strong firm close closer greater ironclad potential".split()
+    _phrases(
+        """
+    a, an, close, closer, continued, current, firm, further, greater, her, his, immediate, ironclad,
+    its, ongoing, our, potential, strong, the, their, these, this, those
+    """
+    )
 )
 _STOPS = frozenset(
-    "and or but that which who to in on at by with as from for while during between through into "
-    "is are was were be been will would should can could must has have had".split()
+    _phrases(
+        """
+    and, are, as, at, be, been, between, but, by, can, could, during, for, from, had, has, have, in,
+    into, is, must, on, or, should, that, through, to, was, were, which, while, who, will, with,
+    would
+    """
+    )
 )
 
 
