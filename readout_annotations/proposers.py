@@ -104,7 +104,7 @@ class RuleProposer(Proposer):
         for annotation in annotations:
             text = annotation.statement.text
             stances: list[ProposedStance] = []
-            if annotation.speaker_id is not None and annotation.attribution != "narration":
+            if annotation.attribution != "narration":
                 context.speaker_countries = countries.get(annotation.speaker_id, ())
                 found = stance_rules.find_stances(text, index, context)
                 stances = [ProposedStance(by_pk.get(s.target) or s.target[1], s.stance, s.note) for s in found]
