@@ -45,6 +45,7 @@ linear in the length of the statement (tests/test_stance_rules.py feeds adversar
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -315,7 +316,7 @@ for _side, _words in ((FAVOR, FAVOR_CUES), (AGAINST, AGAINST_CUES), (NONE, NONE_
 _CUE_RE = _literal_pattern(_CUES)
 _BLAME_RE = _literal_pattern(BLAME_WORDS)
 _NEGATION_RE = _literal_pattern(NEGATIONS)
-_NOT_WIN_RE = re.compile(r"^ ?(?:will|would|do|does|did|must|should|can|could)? ?not (?:win|succeed|prevail)(?![a-z])")
+_NOT_WIN_RE = re.compile(r" ?(?:will|would|do|does|did|must|should|can|could)? ?not (?:win|succeed|prevail)(?![a-z])")
 
 _GENERIC_RELATION_RE = _literal_pattern(
     (
@@ -472,25 +473,51 @@ class TargetIndex:
 # --------------------------------------------------------------------------- the side
 
 
-def _side(folded: str, start: int, end: int, cues: list[tuple[int, int, str]]) -> tuple[str, str]:
-    """``(stance, cue words)`` for a target at ``start:end`` of folded text."""
-    if _NOT_WIN_RE.match(folded[end:]):
-        return AGAINST, folded[end:].strip()[:20]
-    before = [c for c in cues if c[1] <= start and (c[2] != AGAINST or start - c[1] <= _reach(folded, c[0]))]
+#: How far (folded code points) a clause is looked at around a target.
+CLAUSE_WINDOW = 300
+
+
+class _Cues:
+    """The cues of a folded statement, in order, for bisecting (they never overlap)."""
+
+    def __init__(self, folded: str) -> None:
+        self.items = [(m.start(), m.end(), _CUES[m.group()]) for m in _CUE_RE.finditer(folded)]
+        self.starts = [c[0] for c in self.items]
+        self.ends = [c[1] for c in self.items]
+
+
+def _side(folded: str, start: int, end: int, cues: _Cues) -> tuple[str, str]:
+    """``(stance, cue words)`` for a target at ``start:end`` of folded text. Looks at a bounded
+    number of cues and code points around the target, so a statement costs linear time."""
+    not_win = _NOT_WIN_RE.match(folded, end)
+    if not_win:
+        return AGAINST, not_win.group().strip()
+    last = None
+    i = bisect.bisect_right(cues.ends, start)
+    for k in range(i - 1, max(-1, i - 9), -1):
+        cue = cues.items[k]
+        if cue[2] != AGAINST or _reaches(folded, cue[1], start):
+            last = cue
+            break
     blame = _BLAME_RE.search(folded, max(0, start - 12), end) if _BLAME_RE else None
-    if blame is not None and (not before or before[-1][2] != NONE or before[-1][1] < blame.start()):
+    if blame is not None and (last is None or last[2] != NONE or last[1] < blame.start()):
         return AGAINST, blame.group()
     side, words = FAVOR, ""
-    if before:
-        cue_start, cue_end, side = before[-1]
+    if last is not None:
+        cue_start, cue_end, side = last
         words = folded[cue_start:cue_end]
-        if side == NONE and "," in folded[cue_end:start]:
+        if side == NONE and folded.find(",", max(cue_end, start - CLAUSE_WINDOW), start) >= 0:
             # "Although we will talk about X, Y relations are of great importance": a cue of
             # the target's own clause, after it, wins over a none cue of an earlier clause.
-            stop = min((i for i in (folded.find(",", end), folded.find(";", end)) if i >= 0), default=len(folded))
-            after = [c for c in cues if end <= c[0] and c[1] <= stop and c[2] == FAVOR]
-            if after:
-                side, words = FAVOR, folded[after[0][0] : after[0][1]]
+            window = folded[end : end + CLAUSE_WINDOW]
+            stop = end + min((i for i in (window.find(","), window.find(";")) if i >= 0), default=len(window))
+            j = bisect.bisect_left(cues.starts, end)
+            for cue in cues.items[j : j + 8]:
+                if cue[1] > stop:
+                    break
+                if cue[2] == FAVOR:
+                    side, words = FAVOR, folded[cue[0] : cue[1]]
+                    break
     if side == FAVOR:
         # "no nation ... should enjoy X", "should not support X": a negation in the target's
         # clause before it.
@@ -503,13 +530,23 @@ def _side(folded: str, start: int, end: int, cues: list[tuple[int, int, str]]) -
     return side, words
 
 
-def _reach(folded: str, at: int) -> int:
-    return AGAINST_REACH if folded[at].isascii() else AGAINST_REACH_CJK
+def _reaches(folded: str, cue_end: int, start: int) -> bool:
+    """Whether an against cue ending at ``cue_end`` governs a target at ``start``: within
+    :data:`AGAINST_REACH`, or for a Chinese cue the next few characters unless a benefactive
+    preposition intervenes ("不要为两国关系制造障碍" is not against the relations)."""
+    if folded[cue_end - 1].isascii():
+        return start - cue_end <= AGAINST_REACH
+    if start - cue_end > AGAINST_REACH_CJK:
+        return False
+    gap = folded[cue_end:start]
+    return len(gap) <= AGAINST_REACH_CJK and not any(ch in "为為给給替" for ch in gap)
 
 
 def _clause_start(folded: str, at: int) -> int:
-    cut = max(folded.rfind(",", 0, at), folded.rfind(";", 0, at), folded.rfind(" that ", 0, at))
-    return cut + 1 if cut >= 0 else 0
+    """Where the clause holding offset ``at`` starts (at most :data:`CLAUSE_WINDOW` before it)."""
+    low = max(0, at - CLAUSE_WINDOW)
+    cut = max(folded.rfind(",", low, at), folded.rfind(";", low, at), folded.rfind(" that ", low, at))
+    return cut + 1 if cut >= 0 else low
 
 
 def _leading_no(clause: str) -> bool:
@@ -570,15 +607,17 @@ def _pair(folded: str, context: Context) -> tuple[str, str] | None:
 def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int, tuple[str, str], str]]:
     """``(start, end, ordered pair, rule)`` for relationships named without a target's wording."""
     found = []
+    pairs = set()
     for m in _CJK_PAIR_RE.finditer(folded):
         a, b = _COUNTRY_OF[m.group(1)], _COUNTRY_OF[m.group(2)]
-        if a != b:
+        if a != b and frozenset((a, b)) not in pairs:
+            pairs.add(frozenset((a, b)))
             found.append((m.start(), m.end(), ordered_pair(a, b), "relationship-named"))
     if _GENERIC_RELATION_RE is not None:
-        for m in _GENERIC_RELATION_RE.finditer(folded):
-            pair = _pair(folded, context)
-            if pair is not None:
-                found.append((m.start(), m.end(), ordered_pair(*pair), "relationship-bilateral"))
+        generic = _GENERIC_RELATION_RE.search(folded)
+        pair = _pair(folded, context) if generic is not None else None
+        if pair is not None:
+            found.append((generic.start(), generic.end(), ordered_pair(*pair), "relationship-bilateral"))
     relation = _RELATION_WORDS_RE.search(folded) if _RELATION_WORDS_RE else None
     if relation is None or found:
         return found
@@ -607,13 +646,13 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
     """
     context = context or Context()
     folded, positions = fold(text)
-    cues = [(m.start(), m.end(), _CUES[m.group()]) for m in _CUE_RE.finditer(folded)]
+    cues = _Cues(folded)
     found: dict[object, StanceProposal] = {}
 
     def words(start: int, end: int) -> str:
         return text[positions[start] : positions[max(start, end - 1)] + 1]
 
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # spans of names taken, in order, never overlapping
     for start, end, key, bare in index.names_in(folded):
         if _part_of_longer_name(text, positions[end]):
             continue
@@ -626,11 +665,17 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
             found[key] = StanceProposal(key, stance, rule, _why(cue, words(start, end)))
     for start, end, pair, rule in _relationship_mentions(folded, context):
         key = index.relationships.get(frozenset(pair))
-        if key is None or key in found or any(s < end and start < e for s, e in taken):
+        if key is None or key in found or _overlaps(taken, start, end):
             continue
         stance, cue = _side(folded, start, end, cues)
         found[key] = StanceProposal(key, stance, f"{rule}-{stance}", _why(cue, words(start, end)))
     return list(found.values())
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether ``start:end`` overlaps one of ``spans`` (ordered, not overlapping each other)."""
+    i = bisect.bisect_right(spans, (start, len(spans) and spans[-1][1] + end + 1))
+    return (i > 0 and spans[i - 1][1] > start) or (i < len(spans) and spans[i][0] < end)
 
 
 def _part_of_longer_name(text: str, end: int) -> bool:
@@ -708,7 +753,7 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     context = context or Context()
     folded, positions = fold(text)
     proposals: dict[str, StanceProposal] = {}
-    cues = [(m.start(), m.end(), _CUES[m.group()]) for m in _CUE_RE.finditer(folded)]
+    cues = _Cues(folded)
     for start, end, pair, rule in _relationship_mentions(folded, context):
         if frozenset(pair) in index.relationships:
             continue
@@ -721,9 +766,15 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
             ),
         )
     if _OBJECT_RE is not None:
+        covered = 0  # folded offset where the last phrase ended: "support for X" inside it is not another
         for m in _OBJECT_RE.finditer(folded):
-            phrase = _noun_phrase(text, folded, positions, m.end())
-            if phrase is None or fold_name(phrase) in index._by_name:
+            if m.start() < covered:
+                continue
+            phrase, phrase_end = _noun_phrase(text, positions, m.end())
+            covered = bisect.bisect_left(positions, phrase_end)
+            if phrase is None:
+                continue
+            if index.names_in(fold_name(phrase)):
                 continue
             side = _OBJECT_PREDICATES[m.group()]
             proposals.setdefault(
@@ -732,15 +783,27 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     return list(proposals.values())
 
 
-def _noun_phrase(text: str, folded: str, positions: Sequence[int], at: int) -> str | None:
-    """The noun phrase of ``text`` starting after folded offset ``at``: original wording, up to
-    a stop word or punctuation, leading determiners dropped; None when nothing is left."""
-    start = positions[at] if at < len(positions) else len(text)
+def _inside_name(text: str, tokens: list[tuple[int, int]], word: str, end: int) -> bool:
+    """Whether a stop word goes on inside a name: "support for X", or "and"/"of"/"for" between two
+    capitalised words ("Belt and Road Initiative", "Ministry of Commerce")."""
+    if not tokens:
+        return False
+    previous = text[tokens[-1][0] : tokens[-1][1]]
+    if word == "for" and previous.lower() == "support":
+        return True
+    after = _skip_spaces(text, end)
+    return word in ("and", "of", "for") and previous[:1].isupper() and text[after : after + 1].isupper()
+
+
+def _noun_phrase(text: str, positions: Sequence[int], at: int) -> tuple[str | None, int]:
+    """``(phrase, end)``: the noun phrase of ``text`` after folded offset ``at`` in its original
+    wording, up to a stop word or punctuation, leading determiners dropped, at most six words
+    (None when nothing or too much is left); ``end`` is where the scan stopped, in ``text``."""
+    i = positions[at] if at < len(positions) else len(text)
+    n = len(text)
     tokens: list[tuple[int, int]] = []
-    i, n = start, len(text)
-    while i < n and len(tokens) < 8:
-        while i < n and text[i].isspace():
-            i += 1
+    for _ in range(12):
+        i = _skip_spaces(text, i)
         j = i
         while j < n and (text[j].isalnum() or text[j] in "-.'\u2019\u2011"):
             j += 1
@@ -750,13 +813,17 @@ def _noun_phrase(text: str, folded: str, positions: Sequence[int], at: int) -> s
         if not tokens and word in _LEADING:
             i = j
             continue
-        if word in _STOPS and not (
-            word == "for" and tokens and text[tokens[-1][0] : tokens[-1][1]].lower() == "support"
-        ):
+        if (word in _STOPS and not _inside_name(text, tokens, word, j)) or len(tokens) == 7:
             break
         tokens.append((i, j))
         i = j
     if not tokens or len(tokens) > 6:
-        return None
+        return None, i
     phrase = text[tokens[0][0] : tokens[-1][1]].rstrip(".")
-    return phrase if any(ch.isalpha() for ch in phrase) else None
+    return (phrase if any(ch.isalpha() for ch in phrase) else None), tokens[-1][1]
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
