@@ -146,8 +146,11 @@ def configured_proposers() -> list[Proposer]:
     Raises ``ImproperlyConfigured`` naming the entry that cannot be imported or is no
     :class:`Proposer`.
     """
+    paths = app_settings.PROPOSERS
+    if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
+        raise ImproperlyConfigured(f"READOUT_ANNOTATIONS_PROPOSERS must be a list of dotted paths, not {paths!r}")
     proposers = []
-    for path in app_settings.PROPOSERS:
+    for path in paths:
         try:
             cls = import_string(path)
         except ImportError as error:
