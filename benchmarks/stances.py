@@ -112,10 +112,16 @@ def gold_speakers(dev: Path, cold: bool) -> dict:
     )
     index = rules.TargetIndex(infos)
 
-    def countries(name: str) -> tuple[str, ...]:
+    def countries(name: str, text: str) -> tuple[str, ...]:
+        """Warm: the affiliations; cold: what the readout's words say (as the pipeline does)."""
         speaker = speakers[name]
-        affiliations = [by_slug[m]["affiliation"] for m in speaker.get("members", ())] or [speaker["affiliation"]]
-        return tuple(dict.fromkeys(c for a in affiliations if (c := rules.country_of(a or ""))))
+        people = [by_slug[m] for m in speaker.get("members", ())] or [speaker]
+        if cold:
+            by_name = {s["slug"]: n for n, s in speakers.items()}
+            named = [rules.country_named_with(text, [by_name[p["slug"]], *p["aliases"]]) for p in people]
+        else:
+            named = [rules.country_of(p["affiliation"] or "") for p in people]
+        return tuple(dict.fromkeys(c for c in named if c))
 
     score = Score()
     for gold_file in sorted(dev.glob("*.gold.json")):
@@ -124,7 +130,7 @@ def gold_speakers(dev: Path, cold: bool) -> dict:
         for number, entry in enumerate(json.loads(gold_file.read_text(encoding="utf-8"))):
             proposed = set()
             if entry["speaker"]:
-                context.speaker_countries = () if cold else countries(entry["speaker"])
+                context.speaker_countries = countries(entry["speaker"], text)
                 found = rules.find_stances(entry["text"], index, context)
                 if not found:
                     found = rules.propose_targets(entry["text"], index, context)

@@ -97,7 +97,7 @@ class RuleProposer(Proposer):
         by_pk = {t.pk: t for t in targets}
         speaker_ids = {a.speaker_id for a in annotations if a.speaker_id is not None}
         speakers = Speaker.objects.filter(pk__in=speaker_ids).prefetch_related("members")
-        countries = {s.pk: _countries(s) for s in speakers} if speaker_ids else {}
+        countries = {s.pk: _countries(s, readout.text) for s in speakers} if speaker_ids else {}
         context = stance_rules.Context(readout_countries=stance_rules.readout_countries(readout.text))
         proposed: dict[str, str] = {}  # new targets proposed so far in this readout: slug -> name
         readings = []
@@ -131,13 +131,19 @@ def _one_per_target(stances: list[ProposedStance]) -> list[ProposedStance]:
     return kept
 
 
-def _countries(speaker) -> tuple[str, ...]:
-    """The canonical countries of a speaker: its affiliation, or its members' (a group)."""
-    own = stance_rules.country_of(speaker.affiliation or "")
-    if own:
-        return (own,)
-    members = [stance_rules.country_of(m.affiliation or "") for m in speaker.members.all()]
-    return tuple(dict.fromkeys(c for c in members if c))
+def _countries(speaker, text: str) -> tuple[str, ...]:
+    """The canonical countries of a speaker: its affiliation, or its members' (a group); where
+    none is recorded (a speaker proposed in a cold start), the country the readout's words give
+    the name ("Chinese President Xi Jinping")."""
+    people = list(speaker.members.all()) or [speaker]
+    found = []
+    for person in people:
+        country = stance_rules.country_of(person.affiliation or "") or stance_rules.country_named_with(
+            text, [person.name, *(a for a in person.aliases or () if isinstance(a, str))]
+        )
+        if country:
+            found.append(country)
+    return tuple(dict.fromkeys(found))
 
 
 def configured_proposers() -> list[Proposer]:

@@ -571,6 +571,26 @@ class Context:
     readout_countries: tuple[str, ...] = ()
 
 
+def country_named_with(text: str, names: Iterable[str]) -> str | None:
+    """The country a readout gives a person by the words just before their name ("Chinese
+    President Xi Jinping", "Lithuanian Prime Minister Algirdas Butkevicius", "美国国务卿布林肯"):
+    the country wording nearest before the first such mention (within 50 code points, not
+    across a sentence end), or None."""
+    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
+        at = text.find(name)
+        for _ in range(20):
+            if at < 0:
+                break
+            before = text[max(0, at - 50) : at]
+            for stop in (". ", "\n", "。", "; "):
+                before = before.rsplit(stop, 1)[-1]
+            found = countries_in(fold(before)[0])
+            if found:
+                return found[-1][1]
+            at = text.find(name, at + len(name))
+    return None
+
+
 def remember_countries(context: Context, text: str) -> None:
     """Add the countries ``text`` names to ``context.recent`` (latest last)."""
     for _, country in countries_in(fold(text)[0]):
@@ -600,7 +620,7 @@ def _pair(folded: str, context: Context) -> tuple[str, str] | None:
     distinct = list(dict.fromkeys(here))
     if len(distinct) >= 2:
         return distinct[0], distinct[1]
-    ranked = list(dict.fromkeys([*distinct, *reversed(context.recent), *context.readout_countries]))
+    ranked = list(dict.fromkeys([*distinct, *context.readout_countries, *reversed(context.recent)]))
     return (ranked[0], ranked[1]) if len(ranked) >= 2 else None
 
 
@@ -613,22 +633,25 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
         if a != b and frozenset((a, b)) not in pairs:
             pairs.add(frozenset((a, b)))
             found.append((m.start(), m.end(), ordered_pair(a, b), "relationship-named"))
-    if _GENERIC_RELATION_RE is not None:
-        generic = _GENERIC_RELATION_RE.search(folded)
-        pair = _pair(folded, context) if generic is not None else None
-        if pair is not None:
-            found.append((generic.start(), generic.end(), ordered_pair(*pair), "relationship-bilateral"))
     relation = _RELATION_WORDS_RE.search(folded) if _RELATION_WORDS_RE else None
-    if relation is None or found:
-        return found
     own = context.speaker_countries
     distinct = list(dict.fromkeys(c for _, c in countries_in(folded)))
+    # "Russian-Chinese relations", "China is ready to work with France": the pair as written.
+    named = (
+        (distinct[0], distinct[1]) if relation and len(distinct) >= 2 and (not own or own[0] in distinct[:2]) else None
+    )
+    if _GENERIC_RELATION_RE is not None:
+        generic = _GENERIC_RELATION_RE.search(folded)
+        pair = None if generic is None else named or (p and ordered_pair(*p) if (p := _pair(folded, context)) else None)
+        if pair is not None:
+            found.append((generic.start(), generic.end(), pair, "relationship-bilateral"))
+    if relation is None or found:
+        return found
     if len(own) >= 2:
         # A joint position of the two sides about working together is about their relationship.
         found.append((relation.start(), relation.end(), ordered_pair(own[0], own[1]), "relationship-joint"))
-    elif len(distinct) >= 2 and (not own or own[0] in distinct[:2]):
-        # "China is ready to work with France", "Lithuania-China relations".
-        found.append((relation.start(), relation.end(), (distinct[0], distinct[1]), "relationship-both-named"))
+    elif named is not None:
+        found.append((relation.start(), relation.end(), named, "relationship-both-named"))
     elif (
         own
         and not _SCOPE_RE.search(folded, max(0, relation.start() - 15), relation.start())
@@ -774,13 +797,79 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
             covered = bisect.bisect_left(positions, phrase_end)
             if phrase is None:
                 continue
-            if index.names_in(fold_name(phrase)):
+            if index.names_in(fold_name(phrase)) or not _is_topic(phrase):
                 continue
             side = _OBJECT_PREDICATES[m.group()]
             proposals.setdefault(
                 phrase.lower(), StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True)
             )
+    for start, end in _proper_names(text):
+        name = text[start:end]
+        folded_start = bisect.bisect_left(positions, start)
+        if index.names_in(fold_name(name)) or fold_name(name) in proposals:
+            continue
+        stance, cue = _side(folded, folded_start, bisect.bisect_left(positions, end), cues)
+        proposals.setdefault(fold_name(name), StanceProposal(name, stance, f"new-name-{stance}", _why(cue, name), True))
     return list(proposals.values())
+
+
+#: Last words of a proper name that names a target (an institution, an agreement, an event).
+NAME_HEADS = frozenset(
+    _phrases(
+        """
+    initiative, initiatives, agreement, accord, accords, treaty, charter, forces, summit, olympics,
+    games, organization, organisation, alliance, union, congress, council, committee, commission,
+    forum, conference, park, express, corridor, fund, bank, assembly, process, declaration,
+    consensus, partnership, strategy, doctrine, convention, mechanism, framework, dialogue
+    """
+    )
+)
+#: Words that start a person's or an office's name, never a target's.
+_TITLES = frozenset(
+    _phrases(
+        """
+    president, prime, premier, minister, secretary, chancellor, king, queen, mr, mrs, ms, dr,
+    ambassador, director, spokesman, spokesperson, general, vice, state, foreign, defense, defence
+    """
+    )
+)
+_PRONOUNS = frozenset(_phrases("it, this, that, these, those, them, they, he, she, we, us, you, which, what"))
+
+
+def _is_topic(phrase: str) -> bool:
+    """Whether a noun phrase can name a target: not a pronoun, not a person by title."""
+    words = phrase.lower().replace("\u2019", "'").split()
+    return bool(words) and words[0] not in _PRONOUNS and words[0].rstrip(".") not in _TITLES
+
+
+def _proper_names(text: str) -> list[tuple[int, int]]:
+    """Spans of proper names that name institutions, agreements and events: capitalised words
+    ("and"/"of"/"for" inside) ending in a :data:`NAME_HEADS` word ("Good Friday Agreement",
+    "Lebanese Armed Forces"), or an acronym of three or more capitals that is not a country
+    ("NATO", "BRICS"). Not at the start of the sentence. One pass over the words."""
+    spans: list[tuple[int, int]] = []
+    words = [(m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    run: list[tuple[int, int]] = []
+    for position, (start, end) in enumerate([*words, (len(text), len(text))]):
+        word = text[start:end]
+        capital = bool(word) and word[0].isupper() and position > 0
+        joiner = bool(run) and word in ("and", "of", "for") and position + 1 < len(words)
+        if capital or joiner:
+            run.append((start, end))
+            continue
+        while run and text[run[-1][0] : run[-1][1]] in ("and", "of", "for"):
+            run.pop()
+        if run:
+            first, last = text[run[0][0] : run[0][1]], text[run[-1][0] : run[-1][1]]
+            if len(run) >= 2 and last.lower() in NAME_HEADS and first.lower().rstrip(".") not in _TITLES:
+                spans.append((run[0][0], run[-1][1]))
+            elif len(run) == 1 and len(first) >= 3 and first.isupper() and first.isalpha() and not country_of(first):
+                spans.append((run[0][0], run[0][1]))
+        run = []
+    return spans
+
+
+_WORD_RE = re.compile(r"[^\W_][\w'\u2019\-]*")
 
 
 def _inside_name(text: str, tokens: list[tuple[int, int]], word: str, end: int) -> bool:
