@@ -108,7 +108,10 @@ def gold_speakers(dev: Path, cold: bool) -> dict:
     infos = (
         []
         if cold
-        else [rules.TargetInfo(slug, t["name"], t["kind"], tuple(t["aliases"])) for slug, t in targets.items()]
+        else [
+            rules.TargetInfo(slug, t["name"], t["kind"], tuple(t["aliases"]), t.get("parent"))
+            for slug, t in targets.items()
+        ]
     )
     index = rules.TargetIndex(infos)
 

@@ -380,22 +380,14 @@ _RELATION_WORDS_RE = _literal_pattern(
 @dataclass(frozen=True)
 class TargetInfo:
     """A known target as the rules see it: ``key`` is what proposals carry (a slug, a pk, a
-    ``Target``); ``kind`` a ``Target.kind`` value; ``names`` its name and aliases."""
+    ``Target``); ``kind`` a ``Target.kind`` value; ``names`` its name and aliases; ``parent``
+    the key of its parent target, or None."""
 
     key: object
     name: str
     kind: str = "issue"
     names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TargetMention:
-    """A target found in a statement; ``start``/``end`` in code points of the statement."""
-
-    start: int
-    end: int
-    key: object
-    rule: str
+    parent: object = None
 
 
 @dataclass(frozen=True)
@@ -455,10 +447,23 @@ class TargetIndex:
     @classmethod
     def from_targets(cls, targets: Iterable, key=lambda target: target) -> TargetIndex:
         """Build from ``Target`` instances."""
+        targets = list(targets)
+        keys = {t.pk: key(t) for t in targets}
         return cls(
-            TargetInfo(key(t), t.name, t.kind, tuple(a for a in (t.aliases or ()) if isinstance(a, str)))
+            TargetInfo(
+                key(t), t.name, t.kind, tuple(a for a in (t.aliases or ()) if isinstance(a, str)), keys.get(t.parent_id)
+            )
             for t in targets
         )
+
+    def ancestors(self, key: object) -> list[object]:
+        """The keys of a target's parent, its parent's parent, ... (at most 20, cycles cut)."""
+        found: list[object] = []
+        info = self.targets.get(key)
+        while info is not None and info.parent is not None and info.parent not in found and len(found) < 20:
+            found.append(info.parent)
+            info = self.targets.get(info.parent)
+        return found
 
     def names_in(self, folded: str) -> list[tuple[int, int, object, bool]]:
         """``(start, end, key, bare_place)`` in folded text, leftmost-longest, no overlaps."""
@@ -686,9 +691,15 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
         if key not in found:
             rule = f"name-{stance}"
             found[key] = StanceProposal(key, stance, rule, _why(cue, words(start, end)))
+    # "Bilateral relations" names the relationship; "the two countries" does not where the
+    # statement names something within it ("the Committee of the two countries": the most
+    # specific target).
+    within = {ancestor for key in found for ancestor in index.ancestors(key)}
     for start, end, pair, rule in _relationship_mentions(folded, context):
         key = index.relationships.get(frozenset(pair))
         if key is None or key in found or _overlaps(taken, start, end):
+            continue
+        if key in within and rule == "relationship-bilateral" and not _RELATION_WORDS_RE.search(folded, start, end):
             continue
         stance, cue = _side(folded, start, end, cues)
         found[key] = StanceProposal(key, stance, f"{rule}-{stance}", _why(cue, words(start, end)))
@@ -704,7 +715,7 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 def _part_of_longer_name(text: str, end: int) -> bool:
     """Whether a name ending at ``end`` goes on as a longer proper name ("President Xi" in
     "President Xi Jinping"): a target's wording inside a person's name is not the target."""
-    return end + 1 < len(text) and text[end] == " " and text[end + 1].isupper() and text[end - 1].isalpha()
+    return end + 1 < len(text) and text[end].isspace() and text[end + 1].isupper() and text[end - 1].isalpha()
 
 
 def _why(cue: str, mention: str) -> str:
