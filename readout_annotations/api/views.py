@@ -37,12 +37,12 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, reliability
+from .. import adjudication, records, reliability
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
-from . import filters, loading
+from . import filters
 from . import schema as api_schema
-from .pagination import PageNumberPagination
-from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions, is_reviewer
+from .pagination import PageNumberPagination, Records
+from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions
 from .schema import extend_schema
 from .serializers import (
     AcceptSerializer,
@@ -93,7 +93,7 @@ class ApiViewMixin:
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated, ModelPermissions]
     pagination_class = PageNumberPagination
-    filter_backends: list = []  # filtering happens in get_queryset
+    filter_backends: list = []  # the lists that filter name django-filter's backend themselves
     versioning_class = None
     content_negotiation_class = DefaultContentNegotiation
     metadata_class = SimpleMetadata
@@ -148,30 +148,25 @@ class IdLookupMixin:
 @extend_schema_view(
     list=extend_schema(
         summary=_("Statements with their gold readings, in the canonical record shape."),
-        parameters=filters.STATEMENT_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("A statement with its gold reading.")),
 )
 class StatementViewSet(ApiViewMixin, IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Statement.objects.all()
     serializer_class = StatementSerializer
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.StatementFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Statement.objects.order_by("readout_id", "number")
-        if self.action == "list":
-            queryset = filters.filter_statements(queryset, self.request)
-        return queryset
+        return Statement.objects.order_by("readout_id", "number")
 
-    def paginate_queryset(self, queryset) -> list[Statement]:
-        """The page's statements with their gold readings, in two queries (see ``loading``)."""
-        return super().paginate_queryset(loading.StatementsWithGold(queryset))
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset, reader=self.request.user))
 
-    def get_object(self) -> Statement:
+    def get_object(self) -> tuple:
         super().get_object()  # the id's checks, the 404 and the object permissions
-        return loading.load(self.get_queryset().filter(pk=self.kwargs["pk"]))[0]
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "sees_all_annotations": is_reviewer(self.request.user)}
+        return Records(self.get_queryset().filter(pk=self.kwargs["pk"]), reader=self.request.user)[0:1][0]
 
 
 # --------------------------------------------------------------------------- speakers and targets
@@ -284,7 +279,6 @@ ANNOTATION_ERRORS = {
 @extend_schema_view(
     list=extend_schema(
         summary=_("Annotations you may see: all for a reviewer, your own otherwise."),
-        parameters=filters.ANNOTATION_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("An annotation; its ETag is its version.")),
     create=extend_schema(
@@ -299,12 +293,15 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     queryset = Annotation.objects.all()
     serializer_class = AnnotationSerializer
     permission_classes = [IsAuthenticated, ModelPermissions, AnnotationRules]
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.AnnotationFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Annotation.objects.visible_to(self.request.user).for_records().order_by("statement_id", "pk")
-        if self.action == "list":
-            queryset = filters.filter_annotations(queryset, self.request)
-        return queryset
+        return Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
+
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset))
 
     def get_permissions(self) -> list:
         if self.action == "accept":
@@ -450,7 +447,7 @@ class PredictionView(ApiViewMixin, drf_views.APIView):
         with transaction.atomic():
             created = serializer.save()
         ids = [annotation.pk for annotation in created]
-        annotations = Annotation.objects.for_records().filter(pk__in=ids).order_by("statement_id", "pk")
+        annotations = list(records.read(Annotation.objects.filter(pk__in=ids).order_by("statement_id", "pk")))
         context = {"request": request, "view": self}
         data = {
             "model_name": serializer.validated_data["model_name"],
