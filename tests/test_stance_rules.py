@@ -171,6 +171,28 @@ def test_cold_start_skips_known_targets():
     assert rules.propose_targets("He reaffirmed the commitment to the Belt and Road Initiative.", INDEX) == []
 
 
+def test_cold_start_proposes_named_institutions_and_events():
+    proposed = {
+        (p.target, p.stance)
+        for p in rules.propose_targets(
+            "Biden stressed his commitment to NATO and to the Good Friday Agreement of 1998.", TargetIndex([])
+        )
+    }
+    assert ("NATO", FAVOR) in proposed and ("Good Friday Agreement", FAVOR) in proposed
+    # Countries, persons by title and pronouns are not targets.
+    assert (
+        rules.propose_targets("He said that the U.S. supports it and welcomed President Biden.", TargetIndex([])) == []
+    )
+
+
+def test_the_country_a_readout_gives_a_person():
+    text = "Chinese President Xi Jinping met Lithuanian Prime Minister Algirdas Butkevicius. Xi said ..."
+    assert rules.country_named_with(text, ["Xi Jinping", "Xi"]) == "China"
+    assert rules.country_named_with(text, ["Butkevicius"]) == "Lithuania"
+    assert rules.country_named_with("美国国务卿布林肯表示", ["布林肯"]) == "US"
+    assert rules.country_named_with("China. Wang said", ["Wang"]) is None
+
+
 def test_relationship_names():
     assert rules.relationship_pair("China-U.S. relations") == frozenset({"China", "US"})
     assert rules.relationship_pair("Russian-Chinese relations") == frozenset({"China", "Russia"})
@@ -194,6 +216,8 @@ def test_relationship_names():
         "U.S." * 3_000,
         ", " * 5_000,
         "support for " + "x" * 12_000,
+        "Good Friday " * 2_000 + "Agreement",
+        "ABC " * 3_000,
     ],
 )
 def test_adversarial_inputs_take_linear_time(text):
