@@ -71,12 +71,21 @@ def _phrases(text: str) -> tuple[str, ...]:
 
 def fold(text: str) -> tuple[str, list[int]]:
     """``(folded, positions)``: ``folded`` is ``text`` lower-cased with dashes, quotation marks
-    and whitespace runs as one space, full stops dropped and curly apostrophes straight;
+    and whitespace runs as one space, full stops dropped and curly apostrophes straight, and the
+    abbreviation "US"/"U.S." written ``usa`` (so that it is not the pronoun "us");
     ``positions[i]`` is the code-point offset in ``text`` of ``folded[i]`` (one more entry, the
     end). One pass, linear."""
     out: list[str] = []
     positions: list[int] = []
+    skip = -1
     for i, ch in enumerate(text):
+        if i <= skip:
+            continue
+        if ch == "U" and (us := _us_at(text, i)):
+            out.extend("usa")
+            positions.extend((i, i, us))
+            skip = us
+            continue
         if ch == ".":
             continue
         if ch in _DASHES or ch in _QUOTES or ch.isspace():
@@ -90,6 +99,16 @@ def fold(text: str) -> tuple[str, list[int]]:
         positions.append(i)
     positions.append(len(text))
     return "".join(out), positions
+
+
+def _us_at(text: str, i: int) -> int:
+    """The offset of the final "S" where "US" or "U.S." starts at ``i`` as a word, else 0."""
+    if i > 0 and text[i - 1].isalnum():
+        return 0
+    end = i + 1 if text[i + 1 : i + 2] == "S" else i + 2 if text[i + 1 : i + 3] == ".S" else 0
+    if not end or (end + 1 < len(text) and text[end + 1].isalnum()):
+        return 0
+    return end
 
 
 def fold_name(name: str) -> str:
@@ -126,7 +145,7 @@ def _literal_pattern(phrases: Iterable[str]) -> re.Pattern | None:
 #: the paired forms ("中美关系", "对华").
 COUNTRIES: dict[str, tuple[str, ...]] = {
     "China": ("china", "chinese", "prc", "people's republic of china", "中国", "中國", "中方", "华", "中"),
-    "US": ("us", "united states", "united states of america", "america", "american", "美国", "美國", "美方", "美"),
+    "US": ("usa", "united states", "united states of america", "america", "american", "美国", "美國", "美方", "美"),
     "UK": ("uk", "united kingdom", "britain", "great britain", "british", "英国", "英國", "英方", "英"),
     "France": ("france", "french", "法国", "法國", "法方", "法"),
     "Germany": ("germany", "german", "德国", "德國", "德方", "德"),

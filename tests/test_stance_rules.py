@@ -81,6 +81,11 @@ def test_relationship_in_any_order_and_wording():
         assert stances(text) == {"china-us-relations": FAVOR}, text
 
 
+def test_us_the_country_is_not_us_the_pronoun():
+    assert rules.countries_in(rules.fold("Let us talk to the US and the U.S. side.")[0]) == [(19, "US"), (31, "US")]
+    assert rules.fold("U.S.-ROK")[0] == "usa rok"
+
+
 def test_bilateral_wordings_take_the_speakers_pair():
     context = Context(speaker_countries=("China",), recent=["Belarus"])
     assert stances("The two sides should deepen bilateral relations.", context) == {"china-belarus-relations": FAVOR}
