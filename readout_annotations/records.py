@@ -321,17 +321,33 @@ class RecordResolver:
             self._targets[slug] = Target.objects.filter(slug=slug).first()
         return self._targets[slug]
 
+    def _load_targets(self, slugs) -> None:
+        """Cache the targets of ``slugs`` in one query."""
+        missing = {slug for slug in slugs if isinstance(slug, str) and slug not in self._targets}
+        if missing:
+            found = {target.slug: target for target in Target.objects.filter(slug__in=missing)}
+            self._targets.update({slug: found.get(slug) for slug in missing})
+
     def resolve(self, data: Mapping, *, instance: Annotation | None = None) -> ResolvedRecord:
         """Check ``data`` (a record, or part of one when ``instance`` supplies the rest)."""
         if not isinstance(data, Mapping):
             raise ValidationError({"non_field_errors": [_("A record must be a JSON object.")]})
         errors: dict[str, list[str]] = {}
-        base = _writable_fields(instance) if instance is not None else {}
+        base = {}
+        if instance is not None:  # what the annotation already names needs no lookup
+            base = _writable_fields(instance)
+            if instance.speaker is not None:
+                self._speakers.setdefault(instance.speaker.slug, instance.speaker)
+            for stance in instance.stances.all():
+                self._targets.setdefault(stance.target.slug, stance.target)
 
         def value(name, default=None):
             return data[name] if name in data else base.get(name, default)
 
-        statement = self._resolve_statement(value("readout"), value("statement"), errors)
+        if instance is not None and value("readout") == base["readout"] and value("statement") == base["statement"]:
+            statement = instance.statement  # the annotation's own statement: nothing to look up
+        else:
+            statement = self._resolve_statement(value("readout"), value("statement"), errors)
         speaker = None
         speaker_slug = value("speaker")
         if speaker_slug not in (None, ""):
@@ -385,6 +401,7 @@ class RecordResolver:
         if not isinstance(entries, list):
             errors["stances"] = [_("Stances must be a list of {target, stance} objects.")]
             return []
+        self._load_targets(entry.get("target") for entry in entries if isinstance(entry, Mapping))
         problems, resolved, seen = [], [], set()
         for position, entry in enumerate(entries, start=1):
             if not isinstance(entry, Mapping):

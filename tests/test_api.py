@@ -410,7 +410,7 @@ def test_put_replaces_the_reading_and_returns_the_new_etag(readout, annotator):
     client = client_for(annotator)
     created = client.post("/api/annotations/", record(), format="json")
     url, tag = created["Location"], created["ETag"]
-    new = record(speaker="alexander-lukashenko", attribution="inferred", mode=None, cue=None, stances=[])
+    new = record(speaker="alexander-lukashenko", attribution="continued", mode=None, cue=None, stances=[])
 
     response = client.put(url, new, format="json", HTTP_IF_MATCH=tag)
 
@@ -418,7 +418,7 @@ def test_put_replaces_the_reading_and_returns_the_new_etag(readout, annotator):
     data = response.json()
     assert (data["speaker"], data["attribution"], data["mode"], data["cue"], data["stances"]) == (
         "alexander-lukashenko",
-        "inferred",
+        "continued",
         None,
         "",
         [],
@@ -432,10 +432,10 @@ def test_put_replaces_the_reading_and_returns_the_new_etag(readout, annotator):
 def test_patch_changes_only_what_it_names(readout, annotator):
     client = client_for(annotator)
     created = client.post("/api/annotations/", record(), format="json").json()
-    response = client.patch(created["url"], {"cue": "stressed"}, format="json")
+    response = client.patch(created["url"], {"cue": "should oppose"}, format="json")
     assert response.status_code == 200
     data = response.json()
-    assert data["cue"] == "stressed"
+    assert data["cue"] == "should oppose"
     assert (data["speaker"], data["stances"]) == (created["speaker"], created["stances"])
     assert data["version"] == 2
 
@@ -445,14 +445,14 @@ def test_a_stale_if_match_gets_412_and_changes_nothing(readout, annotator):
     client = client_for(annotator)
     created = client.post("/api/annotations/", record(), format="json")
     url, first_tag = created["Location"], created["ETag"]
-    assert client.patch(url, {"cue": "stressed"}, format="json", HTTP_IF_MATCH=first_tag).status_code == 200
+    assert client.patch(url, {"cue": "should oppose"}, format="json", HTTP_IF_MATCH=first_tag).status_code == 200
 
     for method, body in (("put", record(cue="late")), ("patch", {"cue": "late"}), ("delete", None)):
         response = getattr(client, method)(url, body, format="json", HTTP_IF_MATCH=first_tag)
         assert response.status_code == 412, method
         assert "has changed" in response.json()["detail"]
     annotation = Annotation.objects.get()
-    assert (annotation.cue, annotation.version) == ("stressed", 2)
+    assert (annotation.cue, annotation.version) == ("should oppose", 2)
 
 
 @pytest.mark.django_db
@@ -473,7 +473,10 @@ def test_if_match_forms(readout, annotator, header, expected):
     annotation = annotate(statement_of(readout, 2), annotator)
     value = header.format(id=annotation.pk, other=annotation.pk + 1)
     response = client_for(annotator).patch(
-        f"/api/annotations/{annotation.pk}/", {"cue": "noted"}, format="json", HTTP_IF_MATCH=value
+        f"/api/annotations/{annotation.pk}/",
+        {"cue": "pointed", "speaker": "xi-jinping"},
+        format="json",
+        HTTP_IF_MATCH=value,
     )
     assert response.status_code == expected
     annotation.refresh_from_db()
@@ -484,8 +487,8 @@ def test_if_match_forms(readout, annotator, header, expected):
 def test_without_if_match_the_last_write_wins(readout, annotator):
     client = client_for(annotator)
     url = client.post("/api/annotations/", record(), format="json")["Location"]
-    assert client.patch(url, {"cue": "one"}, format="json").status_code == 200
-    response = client.patch(url, {"cue": "two"}, format="json")
+    assert client.patch(url, {"cue": "pointed"}, format="json").status_code == 200
+    response = client.patch(url, {"cue": "should oppose"}, format="json")
     assert response.status_code == 200
     assert response["ETag"].endswith('-3"')
 
@@ -516,7 +519,7 @@ def test_bad_changes_are_400_and_change_nothing(readout, annotator):
 def test_delete_own_annotation_with_and_without_if_match(readout, annotator):
     client = client_for(annotator)
     first = client.post("/api/annotations/", record(2), format="json")
-    second = client.post("/api/annotations/", record(3), format="json")
+    second = client.post("/api/annotations/", record(3, attribution="continued", cue=None), format="json")
     assert client.delete(first["Location"], HTTP_IF_MATCH=first["ETag"]).status_code == 204
     assert client.delete(second["Location"]).status_code == 204
     assert not Annotation.objects.exists()

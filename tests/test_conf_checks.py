@@ -24,6 +24,11 @@ def test_defaults():
         "ANNOTATIONS_PER_STATEMENT": 2,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 1000,
+        "TASK_BACKEND": "default",
+        "TASK_QUEUE": "default",
+        "JOB_STORAGE_PREFIX": "readout_annotations/jobs",
+        "JOB_HEARTBEAT_TIMEOUT": 300,
+        "ASYNC_EXPORT_RECORDS": 100_000,
         "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
     }
     assert not any(hasattr(settings, f"READOUT_ANNOTATIONS_{name}") for name in DEFAULTS)

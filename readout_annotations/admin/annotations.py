@@ -20,7 +20,7 @@ from ..formats.base import buffered
 from ..models import Annotation, Origin, Stance
 from ..records import all_records
 from .annotate import statement_url
-from .common import is_reviewer
+from .common import ModelAdmin, is_reviewer
 from .statements import STANCES
 
 
@@ -80,7 +80,7 @@ def _export_action(name: str, module):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ModelAdmin):
     list_display = ("statement_column", "speaker", "attribution", "mode", "stances_column", "gold", "updated_at")
     list_select_related = ("statement__readout", "speaker", "annotator")
     list_filter = (

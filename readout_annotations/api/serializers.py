@@ -1,8 +1,8 @@
 """Serializers: annotations and statements in the canonical record shape, plus the catalogues.
 
-Annotations are read and written as canonical statement records (``records.build_record``);
-validation goes through ``records.RecordResolver`` and saving through ``records.apply_record``,
-the same code path as every import.
+Annotations are read and written as canonical statement records (``records.build_record``).
+A person's reading is written by ``annotating`` (the views call it with ``validated_data["record"]``);
+machine predictions are resolved by ``records.RecordResolver`` and written by ``records.apply_record``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from rest_framework.reverse import reverse
 from .. import documents, records, reliability
 from ..conf import app_settings
 from ..models import (
-    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -31,6 +30,7 @@ from ..models import (
     Statement,
     Target,
 )
+from ..roles import is_reviewer
 
 SLUG_MAX_LENGTH = 120
 NUMBER_MAX = 2**31 - 1
@@ -173,34 +173,13 @@ class AnnotationSerializer(RecordSerializer):
     stances = StanceSerializer(many=True, required=False)
     version = serializers.IntegerField(read_only=True, help_text=_("Raised by every change; see the ETag."))
 
-    default_error_messages = {
-        "moved": _("An annotation cannot move to another statement; delete it and annotate that statement."),
-    }
-
-    @property
-    def resolver(self) -> records.RecordResolver:
-        """One resolver per request, shared by every record of a batch."""
-        return self.context.setdefault("resolver", records.RecordResolver())
-
     def validate(self, attrs: dict) -> dict:
+        """The record as sent (``{"record": {...}}``); the write service checks it against the
+        database and the guideline (``annotating``)."""
         data = {name: attrs[name] for name in records.WRITABLE_FIELDS if name in attrs}
         if "stances" in data:
             data["stances"] = [dict(entry) for entry in data["stances"]]
-        try:
-            resolved = self.resolver.resolve(data, instance=self.instance)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from error
-        if self.instance is not None and resolved.statement.pk != self.instance.statement_id:
-            raise serializers.ValidationError({"statement": [self.error_messages["moved"]]}, code="moved")
-        return {"resolved": resolved}
-
-    def create(self, validated_data: dict) -> Annotation:
-        return records.apply_record(
-            validated_data["resolved"], annotator=self.context["request"].user, origin=Origin.HUMAN
-        )
-
-    def update(self, instance: Annotation, validated_data: dict) -> Annotation:
-        return records.apply_record(validated_data["resolved"], annotation=instance)
+        return {"record": data}
 
     def to_representation(self, read: Annotation | tuple) -> dict:
         """``read``: one item of ``records.read`` over annotations, or an annotation (read again)."""
@@ -213,6 +192,19 @@ class AnnotationSerializer(RecordSerializer):
             **record,
             "version": version,
         }
+
+
+class PredictionSerializer(AnnotationSerializer):
+    """One record of a batch of predictions, checked against the database (not the guideline:
+    a proposal is what an annotator corrects)."""
+
+    def validate(self, attrs: dict) -> dict:
+        record = super().validate(attrs)["record"]
+        resolver = self.context.setdefault("resolver", records.RecordResolver())
+        try:
+            return {"resolved": resolver.resolve(record)}
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -258,7 +250,7 @@ class PredictionBatchSerializer(serializers.Serializer):
         fields = super().get_fields()
         limit = app_settings.MAX_PAGE_SIZE  # read at access time
         fields["records"] = serializers.ListField(
-            child=AnnotationSerializer(),
+            child=PredictionSerializer(),
             min_length=1,
             max_length=limit,
             help_text=_("Up to %(max)s canonical records.") % {"max": limit},
@@ -386,7 +378,7 @@ class ReadoutSerializer(serializers.ModelSerializer):
         reliability.attach_status([instance])
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.has_perm(ADJUDICATE_PERMISSION):
+        if request is None or not is_reviewer(request.user):
             data["status"] = None  # blind annotation: the status counts other annotators' work
         return data
 
