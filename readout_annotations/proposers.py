@@ -37,7 +37,8 @@ class ProposedStance:
 
     ``target`` is a ``Target``, or a ``str``: the name of a target to propose (its slug is
     ``slugify(name)``; a target with that slug is reused, else one is created with status
-    ``proposed`` and ``proposed_by_machine`` the proposer's name). ``stance`` is a
+    ``proposed`` and ``proposed_by_machine`` the proposer's name; a target an annotator proposed
+    is private to them, and the stance is then dropped). ``stance`` is a
     ``StanceValue`` (``favor``, ``against``, ``none``); ``note`` says why (at most 500 code
     points are kept).
     """
@@ -92,7 +93,9 @@ class RuleProposer(Proposer):
         from .models import Speaker, Target
 
         annotations = attribution.proposals_for_readout(readout)
-        targets = list(Target.objects.all())
+        # Confirmed targets and machine proposals: never a target an annotator proposed, which
+        # only that annotator (and reviewers) may see.
+        targets = list(Target.objects.usable_by(None))
         index = stance_rules.TargetIndex.from_targets(targets, key=lambda t: t.pk)
         by_pk = {t.pk: t for t in targets}
         speaker_ids = {a.speaker_id for a in annotations if a.speaker_id is not None}
@@ -201,6 +204,7 @@ def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> in
         targets = {}
         if names:
             targets = {t.slug: t for t in Target.objects.filter(slug__in=names)}
+            taken = {slug for slug, t in targets.items() if t.proposed_by_id is not None}
             missing = [
                 Target(
                     slug=slug,
@@ -214,6 +218,8 @@ def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> in
             if missing:
                 Target.objects.bulk_create(missing, ignore_conflicts=True)
                 targets = {t.slug: t for t in Target.objects.filter(slug__in=names)}
+            for slug in taken:  # an annotator's own proposal: not the machine's to use
+                del targets[slug]
         if not any(r.stances for r in readings):
             continue
         saved = dict(

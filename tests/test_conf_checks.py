@@ -31,7 +31,7 @@ def test_defaults():
         "ASYNC_EXPORT_RECORDS": 100_000,
         "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
     }
-    assert DEFAULTS == expected
+    assert expected == DEFAULTS
     # The test settings set only the heartbeat timeout (tests/settings.py); every other name
     # falls back to its default.
     assert [name for name in DEFAULTS if hasattr(settings, f"READOUT_ANNOTATIONS_{name}")] == ["JOB_HEARTBEAT_TIMEOUT"]

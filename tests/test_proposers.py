@@ -78,6 +78,16 @@ def test_cold_start_targets_are_proposed_for_review(vocabulary):
     assert triples(again) == {(1, "ceasefire", "favor")}
 
 
+def test_an_annotators_proposed_target_stays_private(vocabulary, annotator):
+    Target.objects.create(slug="ceasefire", name="Ceasefire", status=ReviewStatus.PROPOSED, proposed_by=annotator)
+    Target.objects.create(slug="world-peace", name="World peace", status=ReviewStatus.PROPOSED, proposed_by=annotator)
+    readout = make_readout("talks", TEXT + " Xi supports world peace.")
+    proposers.create_proposals(readout)
+    # Neither found by name nor reused by slug: the machine never points at it.
+    assert not Stance.objects.filter(target__proposed_by=annotator).exists()
+    assert (1, "cold-war-mentality", "against") in triples(readout)
+
+
 def test_importing_runs_the_proposers(vocabulary, tmp_path):
     path = tmp_path / "talks.txt"
     path.write_text("Talks\n2023-03-01 10:00\n\n" + TEXT + "\n", encoding="utf-8")
