@@ -116,8 +116,9 @@ class RuleProposer(Proposer):
                         slug = slugify(s.target)[:120]
                         if slug and len(s.target) <= 200:
                             stances.append(ProposedStance(proposed.setdefault(slug, s.target), s.stance, s.note))
-                    if proposed.keys() - {t.slug for t in targets}:
-                        extra = [stance_rules.TargetInfo(("new", name), name) for name in proposed.values()]
+                    new = [name for name in proposed.values() if ("new", name) not in index.targets]
+                    if new:  # later statements find them by name, as a later readout will
+                        extra = [stance_rules.TargetInfo(("new", name), name) for name in new]
                         index = stance_rules.TargetIndex([*index.targets.values(), *extra])
             stance_rules.remember_countries(context, text)
             readings.append(Reading(annotation, _one_per_target(stances)))
