@@ -33,6 +33,9 @@ DEFAULTS: dict[str, object] = {
     "JOB_HEARTBEAT_TIMEOUT": 300,
     # and from how many records ``POST export/`` runs as a job even without ``async=1``.
     "ASYNC_EXPORT_RECORDS": 100_000,
+    # Machine proposers run on every imported readout: dotted paths of
+    # ``readout_annotations.proposers.Proposer`` subclasses (docs/stances.md).
+    "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
 }
 
 
