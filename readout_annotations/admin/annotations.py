@@ -63,20 +63,24 @@ class OwnAnnotationForm(forms.ModelForm):
         return data
 
 
-def _export_action(name: str, module):
+def _export_action(name: str, module, **options):
+    """The admin action that exports the selected annotations in format ``name``; ``raw=True``
+    (CSV) writes formula cells as they are (the format's docstring says why it does not)."""
     media_type = getattr(module, "MEDIA_TYPE", "application/octet-stream")
     extension = getattr(module, "EXTENSION", name)
 
     def export(modeladmin, request, queryset):
         """Stream the selected annotations' records, as the API's export does (memory stays flat)."""
         content_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-        response = StreamingHttpResponse(buffered(module.chunks(all_records(queryset))), content_type=content_type)
+        chunks = module.chunks(all_records(queryset), **options)
+        response = StreamingHttpResponse(buffered(chunks), content_type=content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'
         return response
 
-    export.__name__ = f"export_{name}"
-    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": name})(export)
+    label = f"{name} (raw)" if options.get("raw") else name
+    export.__name__ = f"export_{name}_raw" if options.get("raw") else f"export_{name}"
+    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": label})(export)
 
 
 @admin.register(Annotation)
@@ -94,7 +98,10 @@ class AnnotationAdmin(ModelAdmin):
     search_fields = ("statement__text", "cue", "note", "speaker__name")
     autocomplete_fields = ("statement", "speaker")
     inlines = (StanceInline,)
-    actions = tuple(_export_action(name, module) for name, module in FORMATS.items())
+    actions = (
+        *(_export_action(name, module) for name, module in FORMATS.items()),
+        _export_action("csv", FORMATS["csv"], raw=True),
+    )
     form = OwnAnnotationForm
     fields = ("statement", "speaker", "attribution", "mode", "cue", "note")
     readonly_fields = ("gold", "adjudication", "origin", "version", "created_at", "updated_at")

@@ -46,17 +46,30 @@ def zone_of_form(request, object_id) -> ZoneInfo:
 
 @admin.register(Readout)
 class ReadoutAdmin(ModelAdmin):
-    list_display = ("title", "published_at", "publisher", status_column, "progress_column")
-    list_filter = ("published_at", "publisher", "language")
+    # The day of publication is the readout's own (published_on, in its zone), never the host's.
+    list_display = ("title", "published_on", "publisher", status_column, "progress_column")
+    list_filter = ("published_on", "publisher", "language")
     search_fields = ("title", "slug", "publisher")
-    date_hierarchy = "published_at"
+    date_hierarchy = "published_on"
     ordering = ("-published_at", "slug")
     actions = ("accept_agreed_action", show_agreement)
-    readonly_fields = ("checksum", "created_at", "updated_at")
+    readonly_fields = ("published_on", "checksum", "created_at", "updated_at")
     fieldsets = (
         (
             None,
-            {"fields": ("title", "slug", "published_at", "timezone", "event_date", "publisher", "url", "language")},
+            {
+                "fields": (
+                    "title",
+                    "slug",
+                    "published_at",
+                    "timezone",
+                    "published_on",
+                    "event_date",
+                    "publisher",
+                    "url",
+                    "language",
+                )
+            },
         ),
         (_("Text"), {"fields": ("text", "checksum")}),
         (

@@ -101,7 +101,7 @@ class StatementAdmin(ModelAdmin):
         SpeakerFilter,
         TargetFilter,
         StanceFilter,
-        "readout__published_at",
+        "readout__published_on",
     )
     list_select_related = ("readout",)
     search_fields = ("text",)

@@ -261,6 +261,17 @@ class ExportParameters(serializers.Serializer):
     offsets = serializers.ChoiceField(choices=OFFSET_UNITS, required=False, default="codepoints", label=_("offsets"))
     all = serializers.BooleanField(required=False, default=False, label=_("every annotation"))
     readout = serializers.ListField(child=serializers.SlugField(), required=False, default=list, label=_("readouts"))
+    trailer = serializers.BooleanField(required=False, default=False, label=_("trailer"))
+    raw = serializers.BooleanField(required=False, default=False, label=_("raw CSV"))
+
+    def validate(self, attrs: dict) -> dict:
+        module = FORMATS[attrs["format"]]
+        for name in ("trailer", "raw"):
+            if attrs[name] and name not in getattr(module, "OPTIONS", ()):
+                raise serializers.ValidationError(
+                    {name: [_("Not with format %(format)s.") % {"format": attrs["format"]}]}, code="invalid"
+                )
+        return attrs
 
 
 def _export_responses() -> dict:
@@ -296,6 +307,16 @@ class ExportView(ApiViewMixin, drf_views.APIView):
             ),
             OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
             OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+            OpenApiParameter(
+                "trailer",
+                OpenApiTypes.BOOL,
+                description=_("jsonl and csv: end with a trailer that counts the records (a cut-off file lacks it)."),
+            ),
+            OpenApiParameter(
+                "raw",
+                OpenApiTypes.BOOL,
+                description=_("csv: cells as they are, without neutralising spreadsheet formulas."),
+            ),
         ],
         responses=_export_responses(),
     )
@@ -342,7 +363,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         query = request.query_params
         parameters = ExportParameters(
             data={
-                **{key: query[key] for key in ("format", "offsets", "all") if key in query},
+                **{key: query[key] for key in ("format", "offsets", "all", "trailer", "raw") if key in query},
                 "readout": query.getlist("readout"),
             }
         )
@@ -361,7 +382,8 @@ class ExportView(ApiViewMixin, drf_views.APIView):
     def stream(self, request, values: dict):
         module = FORMATS[values["format"]]
         rows = records.export_records(all=values["all"], readouts=values["readout"], user=request.user)
-        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]))
+        options = {name: True for name in ("trailer", "raw") if values[name]}
+        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]), **options)
         media_type = module.MEDIA_TYPE
         if "charset" not in media_type:
             media_type += "; charset=utf-8"

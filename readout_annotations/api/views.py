@@ -136,6 +136,8 @@ class ApiViewMixin:
     retrieve=extend_schema(summary=_("A readout with its text.")),
 )
 class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.ReadoutFilter
     queryset = Readout.objects.all()
     lookup_field = "slug"
     lookup_value_regex = SLUG_LOOKUP
