@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Speaker, Target
+from .blind import BlindChangeListMixin
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(BlindChangeListMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "kind", "title", "affiliation")
     list_filter = ("kind", "affiliation")
     search_fields = ("name", "slug", "title", "affiliation")
@@ -23,7 +24,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(BlindChangeListMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "kind", "parent")
     list_filter = ("kind",)
     list_select_related = ("parent",)

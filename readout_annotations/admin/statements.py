@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..models import Annotation, Origin, Stance, Statement
 from ..records import ResolvedRecord, apply_record
 from . import annotate, review
+from .blind import BlindChangeListMixin
 from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
 from .filters import ReadingFilter, SpeakerFilter, StanceFilter, StatusFilter, TargetFilter
 from .forms import BulkTagForm
@@ -82,7 +83,7 @@ def bulk_tag(statements, user, *, speaker=None, set_speaker: bool = False, attri
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(BlindChangeListMixin, admin.ModelAdmin):
     list_display = ("number_column", "readout_column", "paragraph_column", "text_column", "my_reading")
     list_display_links = None
     list_filter = (
