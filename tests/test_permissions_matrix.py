@@ -365,7 +365,11 @@ ACTIONS = {
     ("readout", "show_agreement"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("readout", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, DONE),
     ("speaker", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("speaker", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("speaker", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("target", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("target", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
 }
 
 
