@@ -224,3 +224,120 @@ def test_a_failed_merge_changes_nothing(small_readout, annotator, reviewer, cata
         vocabulary.merge_targets(duplicate, catalogue["bri"], by=reviewer)
     assert Target.objects.filter(pk=duplicate.pk).exists()
     assert Stance.objects.get(annotation=stance_target).target == duplicate
+
+
+# --------------------------------------------------------------------------- where proposals show
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _autocomplete(client, model_name: str, field_name: str) -> list[str]:
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    query = {"app_label": "readout_annotations", "model_name": model_name, "field_name": field_name, "term": ""}
+    response = client.get(reverse("admin:autocomplete") + "?" + urlencode(query))
+    assert response.status_code == 200
+    return [row["text"] for row in response.json()["results"]]
+
+
+def test_another_annotators_proposals_show_nowhere_for_an_annotator(annotator, other_annotator, reviewer, catalogue):
+    """Admin lists, filter choices, autocompletes, change pages and the API's speaker and target
+    endpoints: an annotator sees confirmed names, machine proposals and their own, never another's."""
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    theirs_speaker, _ = vocabulary.propose_speaker(other_annotator, "Their Speaker")
+    theirs_target, _ = vocabulary.propose_target(other_annotator, "Their Target")
+    vocabulary.propose_speaker(annotator, "My Speaker")
+    vocabulary.propose_target(annotator, "My Target")
+    vocabulary.propose_speaker(None, "Machine Speaker", machine="rules")
+    admin_pages = [
+        reverse("admin:readout_annotations_speaker_changelist"),
+        reverse("admin:readout_annotations_target_changelist"),
+        reverse("admin:readout_annotations_statement_changelist") + "?status=all",
+    ]
+    for user, sees_theirs in ((annotator, False), (reviewer, True)):
+        client = _client(user)
+        pages = "".join(client.get(url).content.decode() for url in admin_pages)
+        speakers = _autocomplete(client, "annotation", "speaker")
+        targets = _autocomplete(client, "stance", "target")
+        api = APIClient()
+        api.force_authenticate(user)
+        api_speakers = [row["name"] for row in api.get("/api/speakers/?page_size=100").json()["results"]]
+        api_targets = [row["name"] for row in api.get("/api/targets/?page_size=100").json()["results"]]
+        for seen in (pages, speakers, api_speakers):
+            assert ("Their Speaker" in seen) is sees_theirs, user
+            assert "Machine Speaker" in seen and "Xi Jinping" in seen
+        for seen in (pages, targets, api_targets):
+            assert ("Their Target" in seen) is sees_theirs, user
+        if user == annotator:
+            assert "My Speaker" in pages and "My Speaker" in speakers and "My Target" in targets
+        detail = (
+            api.get(f"/api/speakers/{theirs_speaker.slug}/").status_code,
+            api.get(f"/api/targets/{theirs_target.slug}/").status_code,
+        )
+        assert detail == ((200, 200) if sees_theirs else (404, 404))
+        change = client.get(reverse("admin:readout_annotations_speaker_change", args=[theirs_speaker.pk]))
+        assert (change.status_code == 200) is sees_theirs
+
+
+def test_reviewers_filter_proposals_by_status_and_proposer(annotator, reviewer, catalogue):
+    from django.urls import reverse
+
+    mine, _ = vocabulary.propose_speaker(annotator, "Proposed By Hand")
+    machine, _ = vocabulary.propose_speaker(None, "Proposed By Rules", machine="rules")
+    client = _client(reviewer)
+    changelist = reverse("admin:readout_annotations_speaker_changelist")
+
+    def shown(query: str) -> set[str]:
+        response = client.get(changelist + query)
+        assert response.status_code == 200, query
+        return {row.name for row in response.context["cl"].result_list}
+
+    assert shown("?status__exact=proposed") == {mine.name, machine.name}
+    assert shown("?status__exact=confirmed") == {"Xi Jinping", "Alexander Lukashenko"}
+    assert shown("?proposer=machine") == {machine.name}
+    assert shown(f"?proposer={annotator.pk}") == {mine.name}
+    assert shown("?proposer=nobody") == {"Xi Jinping", "Alexander Lukashenko"}
+    page = client.get(changelist).content.decode()
+    assert "annotator1" in page and "rules (machine)" in page
+
+
+def test_the_admin_confirms_and_merges(small_readout, annotator, reviewer, catalogue):
+    from django.urls import reverse
+
+    duplicate, _ = vocabulary.propose_speaker(annotator, "President Xi")
+    reading = annotate(small_readout.statements.first(), annotator, speaker=duplicate)
+    other, _ = vocabulary.propose_speaker(annotator, "Wang Yi")
+    client = _client(reviewer)
+    changelist = reverse("admin:readout_annotations_speaker_changelist")
+
+    response = client.post(changelist, {"action": "confirm_selected", "_selected_action": [other.pk]}, follow=True)
+    assert "1 proposal confirmed." in [str(m) for m in response.context["messages"]]
+    other.refresh_from_db()
+    assert other.status == ReviewStatus.CONFIRMED
+
+    selected = {"action": "merge_selected", "_selected_action": [duplicate.pk, catalogue["xi"].pk]}
+    page = client.post(changelist, selected)
+    assert page.status_code == 200 and "admin/readout_annotations/merge.html" in [t.name for t in page.templates]
+    assert Speaker.objects.filter(pk=duplicate.pk).exists()  # the page only asks
+    response = client.post(changelist, {**selected, "apply": "1", "into": catalogue["xi"].pk}, follow=True)
+    assert response.status_code == 200
+    assert not Speaker.objects.filter(pk=duplicate.pk).exists()
+    reading.refresh_from_db()
+    assert reading.speaker == catalogue["xi"]
+    assert any("Merged President Xi into Xi Jinping" in str(m) for m in response.context["messages"])
+
+    targets = reverse("admin:readout_annotations_target_changelist")
+    bri, _ = vocabulary.propose_target(annotator, "BRI")
+    chosen = {"action": "merge_selected", "_selected_action": [bri.pk, catalogue["bri"].pk]}
+    client.post(targets, {**chosen, "apply": "1", "into": catalogue["bri"].pk})
+    assert not Target.objects.filter(pk=bri.pk).exists()
+    assert "BRI" in Target.objects.get(pk=catalogue["bri"].pk).aliases
