@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+import django
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -661,7 +662,9 @@ def _annotator_pages(world) -> list[str]:
     for model in app_admins():
         changelist = reverse(f"admin:readout_annotations_{model._meta.model_name}_changelist")
         columns = client.get(changelist).context["cl"].list_display
-        urls += [f"{changelist}?_facets=1", f"{changelist}?q=secret"]
+        urls.append(f"{changelist}?q=secret")
+        if django.VERSION >= (5, 0):
+            urls.append(f"{changelist}?_facets=1")  # the filters' counts
         urls += [f"{changelist}?o={sign}{index}" for index in range(len(columns)) for sign in ("", "-")]
         urls.append(f"{changelist}?{urlencode({'o': '.'.join(str(i) for i in range(1, len(columns)))})}")
     for statement in world["statements"]:
