@@ -219,7 +219,10 @@ class RecordResolver:
     speakers and targets once per slug.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, user=None) -> None:
+        """``user``: the person whose reading this is; names they may not use (another annotator's
+        proposed speakers and targets) resolve as unknown. ``None`` (imports): every name."""
+        self.user = user
         self._statements: dict[str, dict[int, Statement] | None] = {}
         self._speakers: dict[str, Speaker | None] = {}
         self._targets: dict[str, Target | None] = {}
@@ -235,13 +238,16 @@ class RecordResolver:
 
     def speaker(self, slug: str) -> Speaker | None:
         if slug not in self._speakers:
-            self._speakers[slug] = Speaker.objects.filter(slug=slug).first()
+            self._speakers[slug] = self._usable(Speaker).filter(slug=slug).first()
         return self._speakers[slug]
 
     def target(self, slug: str) -> Target | None:
         if slug not in self._targets:
-            self._targets[slug] = Target.objects.filter(slug=slug).first()
+            self._targets[slug] = self._usable(Target).filter(slug=slug).first()
         return self._targets[slug]
+
+    def _usable(self, model):
+        return model.objects.all() if self.user is None else model.objects.usable_by(self.user)
 
     def resolve(self, data: Mapping, *, instance: Annotation | None = None) -> ResolvedRecord:
         """Check ``data`` (a record, or part of one when ``instance`` supplies the rest)."""

@@ -6,6 +6,8 @@ rows under unique constraints, which is where backends differ.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -341,3 +343,36 @@ def test_the_admin_confirms_and_merges(small_readout, annotator, reviewer, catal
     client.post(targets, {**chosen, "apply": "1", "into": catalogue["bri"].pk})
     assert not Target.objects.filter(pk=bri.pk).exists()
     assert "BRI" in Target.objects.get(pk=catalogue["bri"].pk).aliases
+
+
+def test_a_reading_cannot_name_another_annotators_proposal(small_readout, annotator, other_annotator, catalogue):
+    """The API answers another's proposed slug exactly as an unknown one; one's own is usable."""
+    from rest_framework.test import APIClient
+
+    theirs, _ = vocabulary.propose_speaker(other_annotator, "Their Speaker")
+    their_target, _ = vocabulary.propose_target(other_annotator, "Their Target")
+    mine, _ = vocabulary.propose_speaker(annotator, "My Speaker")
+    api = APIClient()
+    api.force_authenticate(annotator)
+
+    def post(number: int, speaker: str, target: str = "interference"):
+        record = {
+            "readout": small_readout.slug,
+            "statement": number,
+            "speaker": speaker,
+            "attribution": "explicit",
+            "cue": "said",
+            "stances": [{"target": target, "stance": "favor"}],
+        }
+        return api.post("/api/annotations/", record, format="json")
+
+    hidden, missing = post(1, theirs.slug), post(1, "no-such-speaker")
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json()["speaker"] == [m.replace("no-such-speaker", theirs.slug) for m in missing.json()["speaker"]]
+    hidden, missing = post(1, mine.slug, their_target.slug), post(1, mine.slug, "no-such-target")
+    assert hidden.status_code == missing.status_code == 400
+    assert json.dumps(hidden.json()).replace(their_target.slug, "?") == json.dumps(missing.json()).replace(
+        "no-such-target", "?"
+    )
+    assert not Annotation.objects.filter(annotator=annotator).exists()
+    assert post(1, mine.slug).status_code == 201

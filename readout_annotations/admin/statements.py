@@ -15,7 +15,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import Annotation, Origin, Stance, Statement
+from ..models import Annotation, Origin, Speaker, Stance, Statement
 from ..records import ResolvedRecord, apply_record
 from . import annotate, review
 from .blind import BlindChangeListMixin
@@ -251,6 +251,8 @@ class StatementAdmin(BlindChangeListMixin, admin.ModelAdmin):
 
     def _bulk_tag(self, request, queryset, field: str, action: str):
         form = BulkTagForm(request.POST if "apply" in request.POST else None, admin_site=self.admin_site, require=field)
+        if "speaker" in form.fields:  # never another annotator's proposed name
+            form.fields["speaker"].queryset = Speaker.objects.usable_by(request.user)
         untagged = queryset.unannotated_by(request.user).count()
         if form.is_bound and form.is_valid():
             attribution = form.cleaned_data["attribution"]

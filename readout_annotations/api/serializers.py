@@ -188,7 +188,10 @@ class AnnotationSerializer(RecordSerializer):
     @property
     def resolver(self) -> records.RecordResolver:
         """One resolver per request, shared by every record of a batch."""
-        return self.context.setdefault("resolver", records.RecordResolver())
+        if "resolver" not in self.context:
+            user = getattr(self.context.get("request"), "user", None)  # names only this user may use
+            self.context["resolver"] = records.RecordResolver(user=user)
+        return self.context["resolver"]
 
     def validate(self, attrs: dict) -> dict:
         data = {name: attrs[name] for name in records.WRITABLE_FIELDS if name in attrs}
