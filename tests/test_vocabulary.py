@@ -376,3 +376,25 @@ def test_a_reading_cannot_name_another_annotators_proposal(small_readout, annota
     )
     assert not Annotation.objects.filter(annotator=annotator).exists()
     assert post(1, mine.slug).status_code == 201
+
+
+@pytest.mark.parametrize("model", [Speaker, Target], ids=["speaker", "target"])
+def test_the_review_lists_cost_the_same_for_few_and_many_proposals(annotator, other_annotator, reviewer, model):
+    """Proposed by annotators, by a machine, or confirmed: the reviewer's list is a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    propose = vocabulary.propose_speaker if model is Speaker else vocabulary.propose_target
+    proposers = [(annotator, {}), (other_annotator, {}), (None, {"machine": "rules"})]
+    client = _client(reviewer)
+    changelist = reverse(f"admin:readout_annotations_{model._meta.model_name}_changelist")
+    counts = []
+    for size in (3, 30):
+        while model.objects.count() < size:
+            user, extra = proposers[model.objects.count() % 3]
+            propose(user, f"Name {model.objects.count()}", **extra)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(changelist).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

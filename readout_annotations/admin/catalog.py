@@ -31,7 +31,7 @@ class ProposerFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         rows = model_admin.model.objects.filter(proposed_by__isnull=False).order_by().values("proposed_by")
-        people = model_admin.model._meta.get_field("proposed_by").related_model.objects.filter(pk__in=rows)
+        people = model_admin.model._meta.get_field("proposed_by").related_model._default_manager.filter(pk__in=rows)
         return [
             (self.MACHINE, _("a machine")),
             (self.NOBODY, _("nobody")),
