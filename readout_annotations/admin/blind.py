@@ -17,7 +17,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext as _
 
 from ..models import Annotation, Stance
-from .common import is_reviewer
+from ..roles import is_reviewer
 
 
 def private_models() -> tuple[type, ...]:

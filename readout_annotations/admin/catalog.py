@@ -18,8 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from .. import vocabulary
 from ..models import Speaker, Target
-from .blind import BlindChangeListMixin
-from .common import is_reviewer
+from .common import ModelAdmin, is_reviewer
 
 
 class ProposerFilter(admin.SimpleListFilter):
@@ -59,7 +58,7 @@ class MergeForm(forms.Form):
         self.fields["into"].queryset = queryset
 
 
-class VocabularyAdmin(BlindChangeListMixin, admin.ModelAdmin):
+class VocabularyAdmin(ModelAdmin):
     """What the speaker and target admins share: blindness to others' proposals, review tools."""
 
     actions = ("confirm_selected", "merge_selected")
