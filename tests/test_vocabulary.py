@@ -366,16 +366,16 @@ def test_a_reading_cannot_name_another_annotators_proposal(small_readout, annota
         }
         return api.post("/api/annotations/", record, format="json")
 
-    hidden, missing = post(1, theirs.slug), post(1, "no-such-speaker")
+    hidden, missing = post(4, theirs.slug), post(4, "no-such-speaker")
     assert hidden.status_code == missing.status_code == 400
     assert hidden.json()["speaker"] == [m.replace("no-such-speaker", theirs.slug) for m in missing.json()["speaker"]]
-    hidden, missing = post(1, mine.slug, their_target.slug), post(1, mine.slug, "no-such-target")
+    hidden, missing = post(4, mine.slug, their_target.slug), post(4, mine.slug, "no-such-target")
     assert hidden.status_code == missing.status_code == 400
     assert json.dumps(hidden.json()).replace(their_target.slug, "?") == json.dumps(missing.json()).replace(
         "no-such-target", "?"
     )
     assert not Annotation.objects.filter(annotator=annotator).exists()
-    assert post(1, mine.slug).status_code == 201
+    assert post(4, mine.slug).status_code == 201, post(4, mine.slug).content
 
 
 @pytest.mark.parametrize("model", [Speaker, Target], ids=["speaker", "target"])
