@@ -79,7 +79,9 @@ class ReadoutAdmin(ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return reliability.with_status(super().get_queryset(request).with_counts(request.user))
+        readouts = super().get_queryset(request).with_counts(request.user)
+        # The status counts everyone's readings: reviewers only (the API gives annotators null).
+        return reliability.with_status(readouts) if is_reviewer(request.user) else readouts
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):
@@ -112,24 +114,38 @@ class ReadoutAdmin(ModelAdmin):
 
     # ----------------------------------------------------------------- columns
 
-    @admin.display(description=_("gold / statements"))
-    def progress_column(self, obj: Readout):
-        total, gold = obj.statement_count or 0, obj.gold_count or 0
-        percent = round(100 * gold / total) if total else 0
+    @staticmethod
+    def _meter(done: int, total: int):
+        percent = round(100 * done / total) if total else 0
         return format_html(
             '<span class="ra-meter" title="{}%"><span style="width:{}%"></span></span> {} / {}',
             percent,
             percent,
-            gold,
+            done,
             total,
         )
 
+    @admin.display(description=_("gold / statements"))
+    def progress_column(self, obj: Readout):
+        """Statements with gold: all of them for reviewers, an annotator's own gold readings for them."""
+        return self._meter(obj.gold_count or 0, obj.statement_count or 0)
+
+    @admin.display(description=_("annotated by me / statements"))
+    def my_progress_column(self, obj: Readout):
+        """An annotator's own progress (the API's ``annotated_count``): never other people's work."""
+        return self._meter(obj.annotated_count or 0, obj.statement_count or 0)
+
     def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not is_reviewer(request.user):
+            columns.remove(status_column)
+            columns.insert(columns.index("progress_column"), "my_progress_column")
+
         @admin.display(description=_("workbench"))
         def workbench(obj: Readout):
             return format_html_join(" · ", '<a href="{}">{}</a>', self.workbench_links(request, obj))
 
-        return (*super().get_list_display(request), workbench)
+        return (*columns, workbench)
 
     # ----------------------------------------------------------------- workbench pages
 
