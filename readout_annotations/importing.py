@@ -37,7 +37,7 @@ from django.db.models.functions import Lower
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import attribution
+from . import proposers
 from . import text as text_module
 from .conf import app_settings
 from .models import Annotation, Origin, Readout
@@ -211,7 +211,7 @@ def _store(name: str, slug: str, parsed, published_at, replace: bool, timezone: 
 def _create(**fields) -> ImportResult:
     readout = Readout.objects.create_segmented(**fields)
     statements = readout.statements.count()
-    proposals = attribution.create_proposals(readout)
+    proposals = proposers.create_proposals(readout)
     return ImportResult(readout, CREATED, statements, proposals)
 
 

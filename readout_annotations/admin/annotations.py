@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -112,6 +114,7 @@ class AnnotationAdmin(ModelAdmin):
             Annotation.objects.visible_to(request.user)
             .select_related("statement__readout", "speaker", "annotator")
             .prefetch_related(STANCES)
+            .alias(annotator_name=F(f"annotator__{get_user_model().USERNAME_FIELD}"))
         )
 
     def get_object(self, request, object_id, from_field=None):
@@ -151,7 +154,9 @@ class AnnotationAdmin(ModelAdmin):
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         if obj is not None:
-            fields += ["gold", "adjudication", "origin", "version", "created_at", "updated_at"]
+            fields += ["gold", "origin", "version", "created_at", "updated_at"]
+            if is_reviewer(request.user):
+                fields.insert(fields.index("gold") + 1, "adjudication")  # who, when and from whose readings
         return fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -200,7 +205,7 @@ class AnnotationAdmin(ModelAdmin):
             '<span title="{}">{} #{}</span>', obj.statement.text[:300], obj.statement.readout.slug, obj.statement.number
         )
 
-    @admin.display(description=gettext_lazy("annotator"), ordering="annotator__username")
+    @admin.display(description=gettext_lazy("annotator"), ordering="annotator_name")
     def author_column(self, obj: Annotation):
         if obj.annotator is not None:
             return obj.annotator.get_username()
