@@ -27,10 +27,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from . import guideline
 from .models import Annotation, Statement
 from .roles import is_reviewer
+
+AT_NOT_A_NUMBER = _lazy("Choose the character to split before (a number).")
 
 #: Numbers are shifted through this offset so that (readout, number) stays unique at every step.
 RENUMBER_OFFSET = 1_000_000
@@ -120,6 +123,22 @@ def merge_with_next(statement: Statement, *, by) -> Statement:
         statement.save(update_fields=["end", "text"])
         _shift(statement.readout_id, after=statement.number + 1, by=-1)
     return statement
+
+
+def split_message(first: Statement, second: Statement) -> str:
+    flagged = first.annotations.exclude(reread_reason="").count()
+    return _(
+        "Split into #%(first)d and #%(second)d; the statements after them moved up by one. "
+        "%(flagged)d readings are flagged for re-reading."
+    ) % {"first": first.number, "second": second.number, "flagged": flagged}
+
+
+def merge_message(merged: Statement) -> str:
+    flagged = merged.annotations.exclude(reread_reason="").count()
+    return _(
+        "Merged into #%(number)d; the statements after it moved down by one. "
+        "%(flagged)d readings are flagged for re-reading."
+    ) % {"number": merged.number, "flagged": flagged}
 
 
 # --------------------------------------------------------------------------- helpers

@@ -202,17 +202,24 @@ class Readout(SlugModel):
         if self.timezone:
             try:
                 zoneinfo.ZoneInfo(self.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder
                 raise ValidationError(
                     {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
                 ) from None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone of publication: ``timezone``, else the ``TIMEZONE`` setting."""
+        """The zone of publication: ``timezone``, else the ``TIMEZONE`` setting; UTC when neither
+        names a zone (system check E001 reports a bad setting)."""
         from .conf import app_settings
 
-        return zoneinfo.ZoneInfo(self.timezone or app_settings.TIMEZONE)
+        for name in (self.timezone, app_settings.TIMEZONE):
+            if name:
+                try:
+                    return zoneinfo.ZoneInfo(name)
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+                    continue
+        return zoneinfo.ZoneInfo("UTC")
 
     def publication_day(self):
         """``published_at`` as a date in the readout's own zone (not the host's)."""

@@ -83,7 +83,8 @@ def test_a_merge_moves_or_quotes_readings_clears_gold_and_renumbers(
         (
             2,
             2,
-            "Xi\u00a0pointed out that the two sides should oppose interference. China supports the Belt and Road Initiative.",
+            "Xi\u00a0pointed out that the two sides should oppose interference. "
+            "China supports the Belt and Road Initiative.",
         ),
         (3, 3, "Lukashenko said that Belarus firmly supports China."),
     ]
@@ -147,3 +148,24 @@ def test_saving_a_flagged_reading_again_clears_its_reason(small_readout, annotat
     annotating.update(annotator, reading, {"attribution": "explicit", "cue": "pointed out"})
     reading.refresh_from_db()
     assert reading.reread_reason == ""
+
+
+def test_the_statement_page_splits_and_merges_for_reviewers_only(client, small_readout, annotator, reviewer):
+    second = small_readout.statements.get(number=2)
+    page = f"/admin/readout_annotations/statement/{second.pk}/change/"
+    client.force_login(annotator)
+    assert "ra-split-form" not in client.get(page).content.decode()
+    assert client.post(f"/admin/readout_annotations/statement/{second.pk}/split/", {"at": "5"}).status_code == 403
+    client.force_login(reviewer)
+    assert "ra-split-form" in client.get(page).content.decode()
+    response = client.post(f"/admin/readout_annotations/statement/{second.pk}/split/", {"at": "abc"}, follow=True)
+    assert "at: Choose the character" in " ".join(str(m) for m in response.context["messages"])
+    assert small_readout.statements.count() == 4
+    cut = second.text.index("the two sides")
+    response = client.post(f"/admin/readout_annotations/statement/{second.pk}/split/", {"at": str(cut)}, follow=True)
+    assert "Split into #2 and #3" in " ".join(str(m) for m in response.context["messages"])
+    assert small_readout.statements.count() == 5
+    response = client.post(f"/admin/readout_annotations/statement/{second.pk}/merge-next/", follow=True)
+    assert "Merged into #2" in " ".join(str(m) for m in response.context["messages"])
+    assert small_readout.statements.get(number=2).text == second.text
+    assert client.get(f"/admin/readout_annotations/statement/{second.pk}/split/").status_code == 405
