@@ -407,7 +407,6 @@ ACTIONS = {
     ("target", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
-    ("annotation", "export_csv_raw"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("job", "retry"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("job", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, LIST),
 }
