@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from readout_annotations.models import Annotation, Origin
+from readout_annotations.models import Annotation, Origin, Target
 
 from .conftest import make_readout
 from .test_admin import annotate, catalog, make_gold, query_count, reading_data, sentences, url
@@ -160,13 +160,40 @@ def test_progress_page(client, annotator, other_annotator, reviewer):
     page = client.get(url("readout_progress", readout.pk)).content.decode()
     assert "Accept 2 agreed readings as gold" in page
     page = page[page.index('class="ra-progress"') :]
-    assert re.findall(r'<th scope="col">([^<]+)</th>', page)[2:] == ["annotator1", "annotator2", "gold"]
+    assert re.findall(r'<th scope="col">([^<]+)</th>', page)[2:] == [
+        "annotator1",
+        "annotator2",
+        "gold",
+        "readings differ in",
+    ]
     footer = page[page.index("<tfoot>") :]
     assert re.findall(r"<td>(\d+) / 5</td>", footer) == ["3", "2", "1"]
     response = client.post(url("readout_accept_agreed", readout.pk))
     assert response["Location"] == url("readout_progress", readout.pk)
     assert set(Annotation.objects.filter(gold=True).values_list("statement__number", flat=True)) == {1, 2, 3}
     assert Annotation.objects.get(statement=s[1], gold=True).adjudicated_by == reviewer
+
+
+@pytest.mark.django_db
+def test_progress_marks_readings_that_differ_in_any_field(client, annotator, other_annotator, reviewer):
+    xi, *_ = catalog()
+    target = Target.objects.create(slug="peace", name="Peace")
+    readout = make_readout("six", sentences(6))
+    s = {n: readout.statements.get(number=n) for n in range(1, 7)}
+    same = {"speaker": xi, "mode": "indirect", "cue": "said"}
+    for n in range(1, 7):
+        annotate(s[n], annotator, **same, stances=[(target, "favor")] if n in (4, 5) else ())
+    annotate(s[1], other_annotator, **same)  # the same reading
+    annotate(s[2], other_annotator, **{**same, "mode": "direct"})  # mode only
+    annotate(s[3], other_annotator, **{**same, "cue": "noted"})  # cue only
+    annotate(s[4], other_annotator, **same)  # a stance not recorded
+    annotate(s[5], other_annotator, **same, stances=[(target, "none")])  # another side
+    annotate(s[6], other_annotator, speaker=None, attribution="narration")  # several fields
+    client.force_login(reviewer)
+    page = client.get(url("readout_progress", readout.pk)).content.decode()
+    marks = re.findall(r'class="ra-differs-fields"[^>]*>≠ ([^<]+)</a>', page)
+    assert marks == ["mode", "cue", "stances", "stances", "speaker, attribution, mode, cue"]
+    assert page.count('class="ra-differs"') == 5
 
 
 @pytest.mark.django_db

@@ -241,6 +241,16 @@ def gold_view(model_admin, request, object_id):
 # --------------------------------------------------------------------------- readout progress
 
 
+#: The fields of a reading the progress page compares, in the order it names them.
+COMPARED_FIELDS = ("speaker", "attribution", "mode", "cue", "stances")
+
+
+def differing_fields(readings: list[dict]) -> list[str]:
+    """The fields in which the human readings of one statement differ (a stance one annotator did
+    not record counts as a difference, as does another side on the same target)."""
+    return [name for name in COMPARED_FIELDS if len({reading[name] for reading in readings}) > 1]
+
+
 def progress_view(model_admin, request, object_id):
     """Statements × annotators: who has annotated what, and which statements have gold."""
     readout = get_object_or_404(Readout, pk=object_id)
@@ -249,15 +259,44 @@ def progress_view(model_admin, request, object_id):
     username = f"annotator__{get_user_model().USERNAME_FIELD}"  # hosts that log in by e-mail have no username
     done = (
         Annotation.objects.filter(statement__readout=readout)
-        .values_list("statement_id", username, "origin", "machine_name", "speaker_id", "speaker__name")
+        .values_list(
+            "pk",
+            "statement_id",
+            username,
+            "origin",
+            "machine_name",
+            "speaker_id",
+            "speaker__name",
+            "attribution",
+            "mode",
+            "cue",
+        )
         .order_by()
     )
+    stances: dict[int, set] = {}
+    for annotation_id, target, value in (
+        Stance.objects.filter(annotation__statement__readout=readout, annotation__origin=Origin.HUMAN)
+        .values_list("annotation_id", "target__slug", "stance")
+        .order_by()
+    ):
+        stances.setdefault(annotation_id, set()).add((target, value))
     by_statement: dict[int, dict[str, tuple]] = {}
+    readings: dict[int, list[dict]] = {}  # the human readings of each statement, field by field
     columns: set[str] = set()
-    for statement_id, username, origin, machine_name, speaker_id, speaker_name in done:
+    for pk, statement_id, username, origin, machine_name, speaker_id, speaker_name, attribution, mode, cue in done:
         column = username or machine_name or origin
         columns.add(column)
         by_statement.setdefault(statement_id, {})[column] = (speaker_name or "—", speaker_colour(speaker_id))
+        if origin == Origin.HUMAN:
+            readings.setdefault(statement_id, []).append(
+                {
+                    "speaker": speaker_id,
+                    "attribution": attribution,
+                    "mode": mode,
+                    "cue": cue.strip().lower(),
+                    "stances": frozenset(stances.get(pk, ())),
+                }
+            )
     ordered = sorted(columns, key=str.lower)
     site = model_admin.admin_site
     rows = []
@@ -269,6 +308,7 @@ def progress_view(model_admin, request, object_id):
                 "statement": statement,
                 "cells": [cells.get(column) for column in ordered],
                 "gold": (gold.speaker.name if gold.speaker else "—", speaker_colour(gold.speaker_id)) if gold else None,
+                "differs": differing_fields(readings.get(statement.pk, [])),
                 "compare_url": statement_url("compare", statement.pk, site_name=site.name),
             }
         )
@@ -284,6 +324,7 @@ def progress_view(model_admin, request, object_id):
         "totals": [sum(1 for row in rows if row["cells"][i]) for i in range(len(ordered))],
         "total": total,
         "gold_total": sum(1 for row in rows if row["gold"]),
+        "differing_total": sum(1 for row in rows if row["differs"]),
         "agreed": len(agreed_statements(readout)),
         "accept_agreed_url": reverse(f"{site.name}:readout_annotations_readout_accept_agreed", args=(readout.pk,)),
         "media": WORKBENCH_MEDIA,
