@@ -37,14 +37,20 @@ from . import agreement
 from .conf import app_settings
 from .models import Annotation, Origin, Readout, Stance, Statement
 
-FIELDS = ("speaker", "attribution", "stance")
-FIELD_LABELS = {"speaker": _("speaker"), "attribution": _("attribution"), "stance": _("stance")}
+FIELDS = ("speaker", "attribution", "mode", "cue", "stance")
+FIELD_LABELS = {
+    "speaker": _("speaker"),
+    "attribution": _("attribution"),
+    "mode": _("mode"),
+    "cue": _("cue"),
+    "stance": _("stance"),
+}
 
 #: Statements of most disagreement listed per field, unless the caller asks otherwise.
 DISAGREEMENT_LIMIT = 10
 
-#: (annotation id, statement id, annotator, speaker slug or None, attribution)
-AnnotationRow = tuple[int, int, str, "str | None", str]
+#: (annotation id, statement id, annotator, speaker slug or None, attribution, mode, cue)
+AnnotationRow = tuple[int, int, str, "str | None", str, str, str]
 #: (annotation id, statement id, target slug, stance)
 StanceRow = tuple[int, int, str, str]
 
@@ -288,22 +294,22 @@ def readout_units(
             tagged[target] = stance
     speaker: dict[int, dict[str, Any]] = {}
     attribution: dict[int, dict[str, Any]] = {}
+    mode: dict[int, dict[str, Any]] = {}
+    cue: dict[int, dict[str, Any]] = {}
     # Only statements some annotator tagged with a stance have stance units: the
     # readings of the others (none with a stance) would add no unit.
     readings: dict[tuple[int, str], dict[str, str]] = {}
     empty: dict[str, str] = {}
-    for annotation_id, statement_id, annotator, speaker_slug, attribution_value in annotation_rows:
-        coded = speaker.get(statement_id)
-        if coded is None:
-            speaker[statement_id] = {annotator: speaker_slug}
-            attribution[statement_id] = {annotator: attribution_value}
-        else:
-            coded[annotator] = speaker_slug
-            attribution[statement_id][annotator] = attribution_value
+    for annotation_id, statement_id, annotator, speaker_slug, attribution_value, *rest in annotation_rows:
+        mode_value, cue_value = rest if rest else ("", "")
+        speaker.setdefault(statement_id, {})[annotator] = speaker_slug
+        attribution.setdefault(statement_id, {})[annotator] = attribution_value
+        mode.setdefault(statement_id, {})[annotator] = mode_value or ""
+        cue.setdefault(statement_id, {})[annotator] = " ".join((cue_value or "").lower().split())
         if statement_id in stanced:
             readings[statement_id, annotator] = by_annotation.get(annotation_id, empty)
     stance = agreement.stance_units((s, a, tagged) for (s, a), tagged in readings.items())
-    return {"speaker": speaker, "attribution": attribution, "stance": stance}, readings
+    return {"speaker": speaker, "attribution": attribution, "mode": mode, "cue": cue, "stance": stance}, readings
 
 
 def _most_disagreement(units: Mapping, limit: int, *, by_statement: bool) -> list[tuple[int, int, int]]:
@@ -382,12 +388,14 @@ def compute_fields(
 
 
 def annotation_rows(readout_ids: Sequence[int] | None = None) -> list[AnnotationRow]:
-    """Every human annotation as an ``AnnotationRow``, in one query."""
+    """Every human annotation as an ``AnnotationRow``, in one query. A reviewer's own gold reading
+    (edited into gold, ``adjudicated_by`` its annotator) is adjudication, not a coder's reading."""
     username = f"annotator__{get_user_model().USERNAME_FIELD}"
-    queryset = Annotation.objects.filter(origin=Origin.HUMAN)
+    queryset = Annotation.objects.filter(origin=Origin.HUMAN).exclude(gold=True, adjudicated_by=F("annotator"))
     if readout_ids is not None:
         queryset = queryset.filter(statement__readout_id__in=readout_ids)
-    return list(queryset.order_by().values_list("pk", "statement_id", username, "speaker__slug", "attribution"))
+    fields = ("pk", "statement_id", username, "speaker__slug", "attribution", "mode", "cue")
+    return list(queryset.order_by().values_list(*fields))
 
 
 def stance_rows(readout_ids: Sequence[int] | None = None) -> list[StanceRow]:

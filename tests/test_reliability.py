@@ -36,13 +36,16 @@ def targets(db) -> dict[str, Target]:
     return {slug: Target.objects.create(slug=slug, name=slug.title()) for slug in ("taiwan", "bri", "sanctions")}
 
 
-def annotate(statement, user, speaker, attribution="explicit", stances=(), *, origin=Origin.HUMAN) -> Annotation:
+def annotate(
+    statement, user, speaker, attribution="explicit", stances=(), *, origin=Origin.HUMAN, **fields
+) -> Annotation:
     annotation = Annotation.objects.create(
         statement=statement,
         annotator=user,
         origin=origin,
         speaker=speaker,
         attribution=attribution,
+        **fields,
     )
     Stance.objects.bulk_create(Stance(annotation=annotation, target=t, stance=s) for t, s in stances)
     return annotation
@@ -56,9 +59,9 @@ def hand_built(annotator, other_annotator, reviewer, speakers, targets):
     xi, luk, pub = speakers["xi"], speakers["lukashenko"], speakers["publisher"]
     taiwan, bri = targets["taiwan"], targets["bri"]
     a, b, r = annotator, other_annotator, reviewer
-    annotate(s[0], a, xi, "explicit", [(taiwan, "against")])
-    annotate(s[0], b, xi, "explicit", [(taiwan, "against")])
-    annotate(s[0], r, xi, "explicit", [(taiwan, "favor")])
+    annotate(s[0], a, xi, "explicit", [(taiwan, "against")], mode="indirect", cue="said")
+    annotate(s[0], b, xi, "explicit", [(taiwan, "against")], mode="indirect", cue=" Said ")  # the same cue
+    annotate(s[0], r, xi, "explicit", [(taiwan, "favor")], mode="direct", cue="stressed")
     annotate(s[1], a, xi, "continued")
     annotate(s[1], b, luk, "continued", [(bri, "favor")])
     annotate(s[2], a, None, "narration")
@@ -92,6 +95,23 @@ def hand_units(s) -> dict[str, dict]:
             s[3].pk: {a: "explicit", r: "explicit"},
             s[4].pk: {b: "explicit"},
             s[5].pk: {a: "inferred", b: "inferred"},
+        },
+        "mode": {
+            s[0].pk: {a: "indirect", b: "indirect", r: "direct"},
+            s[1].pk: {a: "", b: ""},
+            s[2].pk: {a: "", b: "", r: ""},
+            s[3].pk: {a: "", r: ""},
+            s[4].pk: {b: ""},
+            s[5].pk: {a: "", b: ""},
+        },
+        # Cues compared case-insensitively, spaces folded.
+        "cue": {
+            s[0].pk: {a: "said", b: "said", r: "stressed"},
+            s[1].pk: {a: "", b: ""},
+            s[2].pk: {a: "", b: "", r: ""},
+            s[3].pk: {a: "", r: ""},
+            s[4].pk: {b: ""},
+            s[5].pk: {a: "", b: ""},
         },
         # Units: (statement, target) pairs anyone tagged; no stance given counts as "none".
         "stance": {
@@ -530,3 +550,18 @@ def test_no_request_switches_off_the_garbage_collector(hand_built, reviewer, mon
         if response.streaming:
             b"".join(response.streaming_content)
     assert reliability.agreement_report(Readout.objects.all()).as_dict()
+
+
+def test_a_reviewers_edit_into_gold_is_not_a_coder(annotator, other_annotator, reviewer, speakers):
+    readout = make_readout("edited-gold", numbered_text(2))
+    s = statements_of(readout)
+    xi, luk = speakers["xi"], speakers["lukashenko"]
+    annotate(s[0], annotator, xi, "explicit")
+    annotate(s[0], other_annotator, luk, "explicit")
+    edited = annotate(s[0], reviewer, xi, "explicit", gold=True, adjudicated_by=reviewer)
+    report = reliability.agreement_report(Readout.objects.filter(pk=readout.pk))
+    assert report.as_dict()["annotators"] == ["annotator1", "annotator2"]
+    assert report.fields["speaker"].units == 1
+    Annotation.objects.filter(pk=edited.pk).update(gold=False, gold_statement=None, adjudicated_by=None)
+    report = reliability.agreement_report(Readout.objects.filter(pk=readout.pk))
+    assert report.as_dict()["annotators"] == ["annotator1", "annotator2", "reviewer"]  # a reading like any other

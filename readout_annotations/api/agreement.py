@@ -91,6 +91,8 @@ class AgreementSerializer(serializers.Serializer):
     annotations_per_statement = serializers.IntegerField()
     speaker = FieldAgreementSerializer()
     attribution = FieldAgreementSerializer()
+    mode = FieldAgreementSerializer()
+    cue = FieldAgreementSerializer(help_text=_("Cues compared case-insensitively, spaces folded."))
     stance = FieldAgreementSerializer()
 
 
