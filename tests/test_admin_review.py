@@ -44,6 +44,7 @@ def test_comparison_puts_every_annotation_side_by_side(client, disputed, reviewe
     assert "ra-differs" not in rows["Mode"]
     assert rows["Stance: Belt and Road Initiative"].count("ra-differs") == 1
     assert rows["Stance: Taiwan"].count("ra-differs") == 1  # the machine gave no stance
+    assert "not recorded" in rows["Stance: Taiwan"]  # distinct from the stance "none"
     assert page.count('value="Accept as gold"') == 3
 
 

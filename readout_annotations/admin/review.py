@@ -102,9 +102,9 @@ def comparison_rows(annotations: list[Annotation]) -> list[Row]:
         for by_target in stances:
             stance = by_target.get(target.pk)
             value = stance.stance if stance else None
-            cells.append(
-                Cell(stance.get_stance_display() if stance else "—", value, css=f"ra-stance-{value or 'missing'}")
-            )
+            # Not recording a stance is not the stance "none" (addressed without a side): say which.
+            shown = stance.get_stance_display() if stance else _("not recorded")
+            cells.append(Cell(shown, value, css=f"ra-stance-{value or 'missing'}"))
         rows.append(Row(_("stance: %(target)s") % {"target": target.name}, cells))
     rows.append(Row(_("note"), [Cell(a.note or "", None) for a in annotations], compared=False))
     return rows
