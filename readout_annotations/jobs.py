@@ -259,19 +259,25 @@ def _require(user, permission: str, message: str) -> None:
 def run_export(job: Job, progress: Progress) -> dict:
     from . import records
     from .formats import FORMATS, ReadoutCache
+    from .models import Annotation
 
     _require(job.user, VIEW_STATEMENT, _("Exporting needs the permission to view statements."))
     parameters = job.parameters
     module = FORMATS[parameters.get("format", "jsonl")]
     everything, slugs = bool(parameters.get("all")), list(parameters.get("readout", []))
-    progress.total = export_size(everything, slugs, job.user)
 
     def counted(rows):
         for row in rows:
             progress.done += 1
             yield row
 
-    rows = records.export_records(all=everything, readouts=slugs, user=job.user)
+    if "annotations" in parameters:  # the admin's "export selected": those the user may still see
+        selected = Annotation.objects.visible_to(job.user).filter(pk__in=parameters["annotations"])
+        progress.total = selected.count()
+        rows = records.all_records(selected)
+    else:
+        progress.total = export_size(everything, slugs, job.user)
+        rows = records.export_records(all=everything, readouts=slugs, user=job.user)
     with tempfile.TemporaryFile("w+b") as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         options = {name: True for name in ("trailer", "raw") if parameters.get(name)}

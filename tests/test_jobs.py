@@ -267,3 +267,33 @@ def test_the_admin_shows_a_user_their_own_jobs_with_progress_refresh_and_downloa
     client.force_login(reviewer)
     running = client.get(f"/admin/readout_annotations/job/{theirs.pk}/change/")
     assert running.status_code == 200 and 'http-equiv="refresh"' in running.content.decode()
+
+
+DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def test_with_a_worker_backend_the_admin_export_and_import_become_jobs_with_their_page(
+    client, corpus, annotator, reviewer, settings
+):
+    settings.TASKS = DUMMY  # enqueued for a worker: nothing runs in the request
+    from readout_annotations.tasks import runs_in_background
+
+    assert runs_in_background()
+    client.force_login(annotator)
+    mine = list(Annotation.objects.filter(annotator=annotator).values_list("pk", flat=True))
+    response = client.post(
+        "/admin/readout_annotations/annotation/", {"action": "export_jsonl", "_selected_action": mine}
+    )
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/job/{job.pk}/change/")
+    assert job.status == "queued" and job.parameters["annotations"] == mine
+    assert jobs.execute(str(job.uuid)) == "succeeded"
+    job.refresh_from_db()
+    assert job.progress_done == job.progress_total == 1
+    client.force_login(reviewer)
+    upload = io.BytesIO(READOUT_FILE)
+    upload.name = "worker.txt"
+    response = client.post("/admin/readout_annotations/readout/import/", {"files": upload, "timezone": "UTC"})
+    imported = Job.objects.get(kind="import_readouts")
+    assert response["Location"].endswith(f"/job/{imported.pk}/change/") and imported.status == "queued"
+    assert not Readout.objects.filter(slug="worker").exists()

@@ -17,12 +17,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import jobs
 from ..formats import FORMATS
 from ..formats.base import buffered
-from ..models import Annotation, Origin, Stance
+from ..models import Annotation, Job, Origin, Stance
 from ..records import all_records
+from ..tasks import runs_in_background
 from .annotate import statement_url
 from .common import ModelAdmin, is_reviewer
+from .jobs import job_started_response
 from .statements import STANCES
 
 
@@ -72,7 +75,11 @@ def _export_action(name: str, module, **options):
     extension = getattr(module, "EXTENSION", name)
 
     def export(modeladmin, request, queryset):
-        """Stream the selected annotations' records, as the API's export does (memory stays flat)."""
+        """Stream the selected annotations' records, as the API's export does (memory stays flat);
+        with a worker backend, export them as a job and show its page."""
+        if runs_in_background():
+            parameters = {"format": name, "annotations": list(queryset.values_list("pk", flat=True)), **options}
+            return job_started_response(request, jobs.submit(Job.Kind.EXPORT, request.user, parameters))
         content_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
         chunks = module.chunks(all_records(queryset), **options)
         response = StreamingHttpResponse(buffered(chunks), content_type=content_type)
