@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 
 import django
 from django.conf import settings
@@ -90,6 +91,22 @@ class ReadoutQuerySet(models.QuerySet):
         readout = self.create(**fields)
         readout.segment()
         return readout
+
+    def with_slugs(self, slugs: Iterable[str]) -> ReadoutQuerySet:
+        """The readouts of ``slugs``; the one check of readout slugs that commands and the API give.
+
+        Raises ``ValidationError({"readout": ["No readout has the slug 'x'.", ...]})``, one message per
+        unknown slug in the order given, when any is unknown (one query).
+        """
+        wanted = list(dict.fromkeys(slugs))
+        readouts = self.filter(slug__in=wanted)
+        known = set(readouts.values_list("slug", flat=True))
+        unknown = [slug for slug in wanted if slug not in known]
+        if unknown:
+            raise ValidationError(
+                {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]}
+            )
+        return readouts
 
     def with_counts(self, user=None):
         """Annotate ``statement_count``, ``gold_count`` and ``annotated_count`` (subqueries: no join

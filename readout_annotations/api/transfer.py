@@ -253,13 +253,10 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         parameters.is_valid(raise_exception=True)
         values = parameters.validated_data
         slugs = values["readout"]
-        known = set(Readout.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-        unknown = [slug for slug in slugs if slug not in known]
-        if unknown:
-            return Response(
-                {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        try:
+            Readout.objects.with_slugs(slugs)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
         module = FORMATS[values["format"]]
         rows = records.export_records(all=values["all"], readouts=slugs, user=request.user)
         chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]))
