@@ -278,3 +278,21 @@ def test_a_duplicate_create_is_a_409_naming_my_annotation(readout, annotator):
     response = client.post("/api/annotations/", record(cue="should oppose"), format="json")
     assert response.status_code == 409
     assert f"annotation {first['id']}" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_record_returned_is_the_record_read_back(readout, annotator, catalogue):
+    """``records.written_record`` (what a write returns, without a query) agrees with
+    ``records.annotation_record`` (the database read path) for created and updated readings."""
+    from readout_annotations import records
+
+    created = annotating.create(annotator, record(note="n"))
+    assert created.record == records.annotation_record(created.annotation.pk)
+    stances = [{"target": "belt-and-road", "stance": "none"}, {"target": "interference", "stance": "favor"}]
+    current = Annotation.objects.for_records().get(pk=created.annotation.pk)
+    updated = annotating.update(annotator, current, {"mode": None, "stances": stances}, version=1)
+    assert updated.record == records.annotation_record(current.pk)
+    assert updated.record["mode"] is None and [s["target"] for s in updated.record["stances"]] == [
+        "belt-and-road",
+        "interference",
+    ]

@@ -115,14 +115,18 @@ class RecordSerializer(serializers.Serializer):
     stances = StanceSerializer(many=True, read_only=True)
     annotator = serializers.CharField(read_only=True, allow_null=True, help_text=_("The annotator's username."))
     origin = serializers.ChoiceField(choices=Origin.choices, read_only=True, allow_null=True)
+    model_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The machine behind a reading that is not a person's.")
+    )
+    model_version = serializers.CharField(read_only=True, allow_null=True)
     gold = serializers.BooleanField(read_only=True)
 
 
 class StatementSerializer(RecordSerializer):
     """A statement with its gold reading, as a canonical record plus the statement's ``id``.
 
-    The gold reading is shown to users who may see the gold annotation (``gold_visible``);
-    for anyone else the statement reads as not yet adjudicated.
+    The gold reading is shown to users who may see the gold annotation (a reviewer, or the
+    gold's own annotator); for anyone else the statement reads as not yet adjudicated.
     """
 
     id = serializers.IntegerField(read_only=True)
@@ -130,20 +134,10 @@ class StatementSerializer(RecordSerializer):
         read_only=True, allow_null=True, help_text=_("The id of the gold annotation, when you may see it.")
     )
 
-    def to_representation(self, statement: Statement) -> dict:
-        gold = gold_of(statement)
-        if gold is not None and not self.gold_visible(gold):
-            gold = None
-        return {
-            "id": statement.pk,
-            **records.build_record(statement, gold),
-            "gold_annotation": gold.pk if gold is not None else None,
-        }
-
-    def gold_visible(self, gold: Annotation) -> bool:
-        """Reviewers see every gold reading; anyone else only their own annotation's."""
-        context = self.context
-        return context.get("sees_all_annotations", False) or gold.annotator_id == context["request"].user.pk
+    def to_representation(self, read: tuple) -> dict:
+        """``read``: one item of ``records.read`` over statements (which hides others' gold)."""
+        record, statement_id, gold_id, _version = read
+        return {"id": statement_id, **record, "gold_annotation": gold_id}
 
 
 class AnnotationSerializer(RecordSerializer):
@@ -177,8 +171,6 @@ class AnnotationSerializer(RecordSerializer):
         help_text=_('The phrase that introduces the speech: "pointed out".'),
     )
     stances = StanceSerializer(many=True, required=False)
-    model_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
-    model_version = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
     version = serializers.IntegerField(read_only=True, help_text=_("Raised by every change; see the ETag."))
 
     def validate(self, attrs: dict) -> dict:
@@ -189,14 +181,16 @@ class AnnotationSerializer(RecordSerializer):
             data["stances"] = [dict(entry) for entry in data["stances"]]
         return {"record": data}
 
-    def to_representation(self, annotation: Annotation) -> dict:
+    def to_representation(self, read: Annotation | tuple) -> dict:
+        """``read``: one item of ``records.read`` over annotations, or an annotation (read again)."""
+        if isinstance(read, Annotation):
+            read = next(records.read(Annotation.objects.filter(pk=read.pk)))
+        record, _statement_id, pk, version = read
         return {
-            "id": annotation.pk,
-            "url": annotation_url(annotation.pk, self.context.get("request")),
-            **records.annotation_record(annotation),
-            "model_name": annotation.machine_name or None,
-            "model_version": annotation.machine_version or None,
-            "version": annotation.version,
+            "id": pk,
+            "url": annotation_url(pk, self.context.get("request")),
+            **record,
+            "version": version,
         }
 
 

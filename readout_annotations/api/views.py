@@ -39,13 +39,13 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, annotating, reliability
+from .. import adjudication, annotating, records, reliability
 from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
-from . import filters, loading
+from . import filters
 from . import schema as api_schema
-from .pagination import PageNumberPagination
-from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions, is_reviewer
+from .pagination import PageNumberPagination, Records
+from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions
 from .schema import extend_schema
 from .serializers import (
     AcceptSerializer,
@@ -110,7 +110,7 @@ class ApiViewMixin:
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated, ModelPermissions]
     pagination_class = PageNumberPagination
-    filter_backends: list = []  # filtering happens in get_queryset
+    filter_backends: list = []  # the lists that filter name django-filter's backend themselves
     versioning_class = None
     content_negotiation_class = DefaultContentNegotiation
     metadata_class = SimpleMetadata
@@ -165,30 +165,25 @@ class IdLookupMixin:
 @extend_schema_view(
     list=extend_schema(
         summary=_("Statements with their gold readings, in the canonical record shape."),
-        parameters=filters.STATEMENT_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("A statement with its gold reading.")),
 )
 class StatementViewSet(ApiViewMixin, IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Statement.objects.all()
     serializer_class = StatementSerializer
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.StatementFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Statement.objects.order_by("readout_id", "number")
-        if self.action == "list":
-            queryset = filters.filter_statements(queryset, self.request)
-        return queryset
+        return Statement.objects.order_by("readout_id", "number")
 
-    def paginate_queryset(self, queryset) -> list[Statement]:
-        """The page's statements with their gold readings, in two queries (see ``loading``)."""
-        return super().paginate_queryset(loading.StatementsWithGold(queryset))
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset, reader=self.request.user))
 
-    def get_object(self) -> Statement:
+    def get_object(self) -> tuple:
         super().get_object()  # the id's checks, the 404 and the object permissions
-        return loading.load(self.get_queryset().filter(pk=self.kwargs["pk"]))[0]
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "sees_all_annotations": is_reviewer(self.request.user)}
+        return Records(self.get_queryset().filter(pk=self.kwargs["pk"]), reader=self.request.user)[0:1][0]
 
 
 # --------------------------------------------------------------------------- speakers and targets
@@ -322,7 +317,6 @@ ANNOTATION_ERRORS = {
 @extend_schema_view(
     list=extend_schema(
         summary=_("Annotations you may see: all for a reviewer, your own otherwise."),
-        parameters=filters.ANNOTATION_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("An annotation; its ETag is its version.")),
     create=extend_schema(
@@ -337,12 +331,19 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     queryset = Annotation.objects.all()
     serializer_class = AnnotationSerializer
     permission_classes = [IsAuthenticated, ModelPermissions, AnnotationRules]
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.AnnotationFilter
+
+    #: Actions that hand the annotation to the write service, which needs its relations loaded.
+    WRITES = ("update", "partial_update", "destroy")
 
     def get_queryset(self) -> QuerySet:
-        queryset = Annotation.objects.visible_to(self.request.user).for_records().order_by("statement_id", "pk")
-        if self.action == "list":
-            queryset = filters.filter_annotations(queryset, self.request)
-        return queryset
+        queryset = Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
+        return queryset.for_records() if self.action in self.WRITES else queryset
+
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset))
 
     def get_permissions(self) -> list:
         if self.action == "accept":
@@ -352,11 +353,16 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     def reload(self, pk: int) -> Annotation:
         return Annotation.objects.for_records().get(pk=pk)
 
-    def respond(self, annotation: Annotation, status_code: int = status.HTTP_200_OK) -> Response:
+    def respond(self, annotation: Annotation | annotating.Saved, status_code: int = status.HTTP_200_OK) -> Response:
+        """The annotation (read again), or a reading just written (its record as written: no query)."""
+        if isinstance(annotation, annotating.Saved):
+            saved, annotation = annotation, annotation.annotation
+            data = self.get_serializer((saved.record, annotation.statement_id, annotation.pk, annotation.version)).data
+        else:
+            data = self.get_serializer(annotation).data
         headers = {"ETag": etag(annotation)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = annotation_url(annotation.pk, self.request)
-        data = self.get_serializer(annotation).data
         return Response(data, status=status_code, headers=headers)
 
     def retrieve(self, request, *args, **kwargs) -> Response:
@@ -367,7 +373,7 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         with service_errors():
             saved = annotating.create(request.user, serializer.validated_data["record"])
-        return self.respond(saved.annotation, status.HTTP_201_CREATED)
+        return self.respond(saved, status.HTTP_201_CREATED)
 
     def claim(self, annotation: Annotation) -> Annotation:
         """Compare-and-set on the version ``If-Match`` names, then reload under the row lock.
@@ -396,7 +402,7 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         with service_errors(annotation):
             saved = annotating.update(request.user, annotation, serializer.validated_data["record"], version=versions)
-        return self.respond(saved.annotation)
+        return self.respond(saved)
 
     def destroy(self, request, *args, **kwargs) -> Response:
         annotation = self.get_object()
@@ -469,7 +475,7 @@ class PredictionView(ApiViewMixin, drf_views.APIView):
         with transaction.atomic():
             created = serializer.save()
         ids = [annotation.pk for annotation in created]
-        annotations = Annotation.objects.for_records().filter(pk__in=ids).order_by("statement_id", "pk")
+        annotations = list(records.read(Annotation.objects.filter(pk__in=ids).order_by("statement_id", "pk")))
         context = {"request": request, "view": self}
         data = {
             "model_name": serializer.validated_data["model_name"],
