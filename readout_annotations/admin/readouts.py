@@ -15,7 +15,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import reliability
 from ..adjudication import accept_agreed
 from ..models import Readout
 from . import pictures, review
@@ -42,7 +41,7 @@ class ReadoutAdmin(ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return reliability.with_status(super().get_queryset(request).with_counts(request.user))
+        return super().get_queryset(request).with_counts(request.user).with_status()
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import reliability
-from ..models import Readout
+from ..models import Readout, ReadoutStatus
 from ..roles import is_reviewer
 from .schema import extend_schema
 from .views import ApiViewMixin
@@ -47,7 +47,7 @@ class AgreementParameters(serializers.Serializer):
 class ReadoutProgressSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
-    status = serializers.ChoiceField(choices=reliability.ReadoutStatus.choices)
+    status = serializers.ChoiceField(choices=ReadoutStatus.choices)
     statements = serializers.IntegerField()
     annotated = serializers.IntegerField(
         help_text=_("Statements with at least ANNOTATIONS_PER_STATEMENT human annotations.")

@@ -39,7 +39,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, annotating, records, reliability
+from .. import adjudication, annotating, records
 from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
 from . import filters
@@ -141,7 +141,7 @@ class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = SLUG_LOOKUP
 
     def get_queryset(self) -> QuerySet:
-        queryset = reliability.with_status(Readout.objects.with_counts(self.request.user))
+        queryset = Readout.objects.with_counts(self.request.user).with_status()
         queryset = queryset.order_by("-published_at", "slug")
         return queryset.defer("text") if self.action == "list" else queryset
 
