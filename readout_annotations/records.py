@@ -34,7 +34,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from .models import (
-    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -46,6 +45,7 @@ from .models import (
     Statement,
     Target,
 )
+from .roles import is_reviewer
 
 RECORD_FIELDS = (
     "readout",
@@ -120,7 +120,7 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
     version are then None for the statements it hides.
     """
     model = queryset.model
-    hide_gold_of = None if reader is None or reader.has_perm(ADJUDICATE_PERMISSION) else reader.pk
+    hide_gold_of = None if reader is None or is_reviewer(reader) else reader.pk
     rows = queryset.prefetch_related(None).values_list(*_columns(model)).iterator(chunk_size=batch)
     using = queryset.db
     while True:
@@ -276,7 +276,7 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
         statements = statements.filter(readout__slug__in=slugs)
     if not all:
         return records_of(statements.order_by("readout__slug", "number"), reader=user)
-    reviewer = user is None or user.has_perm(ADJUDICATE_PERMISSION)
+    reviewer = user is None or is_reviewer(user)
     annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
     read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
     return _in_batches(annotations, read_ones)
@@ -328,7 +328,10 @@ class RecordResolver:
     speakers and targets once per slug.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, user=None) -> None:
+        """``user``: the person whose reading this is; names they may not use (another annotator's
+        proposed speakers and targets) resolve as unknown. ``None`` (imports): every name."""
+        self.user = user
         self._statements: dict[str, dict[int, Statement] | None] = {}
         self._speakers: dict[str, Speaker | None] = {}
         self._targets: dict[str, Target | None] = {}
@@ -344,19 +347,22 @@ class RecordResolver:
 
     def speaker(self, slug: str) -> Speaker | None:
         if slug not in self._speakers:
-            self._speakers[slug] = Speaker.objects.filter(slug=slug).first()
+            self._speakers[slug] = self._usable(Speaker).filter(slug=slug).first()
         return self._speakers[slug]
 
     def target(self, slug: str) -> Target | None:
         if slug not in self._targets:
-            self._targets[slug] = Target.objects.filter(slug=slug).first()
+            self._targets[slug] = self._usable(Target).filter(slug=slug).first()
         return self._targets[slug]
+
+    def _usable(self, model):
+        return model.objects.all() if self.user is None else model.objects.usable_by(self.user)
 
     def _load_targets(self, slugs) -> None:
         """Cache the targets of ``slugs`` in one query."""
         missing = {slug for slug in slugs if isinstance(slug, str) and slug not in self._targets}
         if missing:
-            found = {target.slug: target for target in Target.objects.filter(slug__in=missing)}
+            found = {target.slug: target for target in self._usable(Target).filter(slug__in=missing)}
             self._targets.update({slug: found.get(slug) for slug in missing})
 
     def resolve(self, data: Mapping, *, instance: Annotation | None = None) -> ResolvedRecord:
