@@ -99,7 +99,7 @@ def main() -> None:
         for name in reliability.FIELDS:
             assert db_report.fields[name].alpha == fields[name].alpha, f"{name}: database and memory disagree"
         results.append((f"end to end (SQLite): agreement_report(), {query_count} queries", seconds))
-        seconds, rows = best_of(options.repeat, lambda: list(reliability.with_status(Readout.objects.all())))
+        seconds, rows = best_of(options.repeat, lambda: list(Readout.objects.with_status()))
         results.append((f"end to end (SQLite): with_status over {len(rows)} readouts, 1 query", seconds))
 
     print(

@@ -110,9 +110,8 @@ def main() -> None:
     records = job["progress"]["total"]
     print(f"corpus: {counts}; database {options.database}; gunicorn defaults (1 sync worker, 30 s timeout)")
     print()
-    print(
-        "| export of every annotation | records | bytes | wall s | worker CPU s | records/s | equals the command's file |"
-    )
+    columns = ("export of every annotation", "records", "bytes", "wall s", "worker CPU s", "records/s", "same file")
+    print("| " + " | ".join(columns) + " |")
     print("|---|---|---|---|---|---|---|")
     print(
         f"| GET /api/export/?all=1 (streamed) | - | {stream_bytes:,} | {stream_seconds:.1f} | - | - | "

@@ -81,8 +81,8 @@ class Saved:
 
     @property
     def record(self) -> dict:
-        """The canonical record of the reading (``records.build_record``)."""
-        return records.annotation_record(self.annotation)
+        """The canonical record of the reading as written (``records.written_record``: no query)."""
+        return records.written_record(self.annotation)
 
 
 def is_editable_by(annotation: Annotation, user, *, deleting: bool = False) -> bool:

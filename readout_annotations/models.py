@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 
 import django
 from django.conf import settings
@@ -83,6 +84,19 @@ class SlugModel(models.Model):
 # --------------------------------------------------------------------------- readouts
 
 
+class ReadoutStatus(models.TextChoices):
+    """Where a readout stands: in progress, then annotated once every statement has at least
+    ``ANNOTATIONS_PER_STATEMENT`` human annotations, then adjudicated once every statement has gold."""
+
+    IN_PROGRESS = "in_progress", _("in progress")
+    ANNOTATED = "annotated", _("annotated")
+    ADJUDICATED = "adjudicated", _("adjudicated")
+
+
+#: The attributes ``ReadoutQuerySet.with_status`` annotates.
+STATUS_ATTRIBUTES = ("status", "status_statements", "status_annotated", "status_gold")
+
+
 class ReadoutQuerySet(models.QuerySet):
     @transaction.atomic
     def create_segmented(self, **fields) -> Readout:
@@ -90,6 +104,22 @@ class ReadoutQuerySet(models.QuerySet):
         readout = self.create(**fields)
         readout.segment()
         return readout
+
+    def with_slugs(self, slugs: Iterable[str]) -> ReadoutQuerySet:
+        """The readouts of ``slugs``; the one check of readout slugs that commands and the API give.
+
+        Raises ``ValidationError({"readout": ["No readout has the slug 'x'.", ...]})``, one message per
+        unknown slug in the order given, when any is unknown (one query).
+        """
+        wanted = list(dict.fromkeys(slugs))
+        readouts = self.filter(slug__in=wanted)
+        known = set(readouts.values_list("slug", flat=True))
+        unknown = [slug for slug in wanted if slug not in known]
+        if unknown:
+            raise ValidationError(
+                {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]}
+            )
+        return readouts
 
     def with_counts(self, user=None):
         """Annotate ``statement_count``, ``gold_count`` and ``annotated_count`` (subqueries: no join
@@ -108,6 +138,57 @@ class ReadoutQuerySet(models.QuerySet):
             gold_count=_count_per_readout(gold),
             annotated_count=_count_per_readout(mine) if user is not None else models.Value(0),
         )
+
+    def with_status(self, *, per_statement: int | None = None) -> ReadoutQuerySet:
+        """Annotate the readouts with their status (``ReadoutStatus``), in the same query.
+
+        Adds ``status_statements``, ``status_annotated`` (statements with at least
+        ``per_statement`` human annotations, by default the ``ANNOTATIONS_PER_STATEMENT``
+        setting), ``status_gold`` (statements with gold) and ``status`` (a ``ReadoutStatus``
+        value; a readout without statements is in progress). Each is a correlated subquery,
+        so there is no join fan-out and the readouts can be filtered and ordered by status.
+        """
+        from .conf import app_settings
+
+        needed = app_settings.ANNOTATIONS_PER_STATEMENT if per_statement is None else per_statement
+        statements = Statement.objects.filter(readout=OuterRef("pk"))
+        humans = (
+            Annotation.objects.filter(statement=OuterRef("pk"), origin=Origin.HUMAN)
+            .order_by()
+            .values("statement")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        annotated = statements.alias(
+            humans=Coalesce(models.Subquery(humans, output_field=models.IntegerField()), models.Value(0))
+        ).filter(humans__gte=needed)
+        return self.annotate(
+            status_statements=_count_per_readout(statements),
+            status_annotated=_count_per_readout(annotated),
+            status_gold=_count_per_readout(statements.filter(gold_annotation__isnull=False)),
+        ).annotate(
+            status=models.Case(
+                models.When(status_statements=0, then=models.Value(ReadoutStatus.IN_PROGRESS.value)),
+                models.When(
+                    status_gold=models.F("status_statements"), then=models.Value(ReadoutStatus.ADJUDICATED.value)
+                ),
+                models.When(
+                    status_annotated=models.F("status_statements"), then=models.Value(ReadoutStatus.ANNOTATED.value)
+                ),
+                default=models.Value(ReadoutStatus.IN_PROGRESS.value),
+                output_field=models.CharField(max_length=20),
+            )
+        )
+
+    def attach_status(self, readouts: Iterable[Readout]) -> None:
+        """Give readouts fetched without ``with_status`` its attributes, in one query for them all."""
+        missing = {readout.pk: readout for readout in readouts if not hasattr(readout, "status")}
+        if not missing:
+            return
+        rows = self.filter(pk__in=missing).with_status().order_by().values_list("pk", *STATUS_ATTRIBUTES)
+        for pk, *values in rows:
+            for name, value in zip(STATUS_ATTRIBUTES, values, strict=True):
+                setattr(missing[pk], name, value)
 
 
 def _count_per_readout(statements: models.QuerySet) -> Coalesce:
@@ -206,6 +287,11 @@ class Readout(SlugModel):
                 raise ValidationError(
                     {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
                 ) from None
+
+    def current_status(self) -> ReadoutStatus:
+        """This readout's status: read from ``with_status`` if it was used, else one query."""
+        Readout.objects.attach_status([self])
+        return ReadoutStatus(self.status)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -865,7 +951,7 @@ class JobQuerySet(models.QuerySet):
         """Reviewers see every job; anyone else only the jobs they asked for."""
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.has_perm(ADJUDICATE_PERMISSION):
+        if is_reviewer(user):
             return self
         return self.filter(user=user)
 

@@ -34,7 +34,6 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from .models import (
-    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -46,6 +45,7 @@ from .models import (
     Statement,
     Target,
 )
+from .roles import is_reviewer
 
 RECORD_FIELDS = (
     "readout",
@@ -120,7 +120,7 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
     version are then None for the statements it hides.
     """
     model = queryset.model
-    hide_gold_of = None if reader is None or reader.has_perm(ADJUDICATE_PERMISSION) else reader.pk
+    hide_gold_of = None if reader is None or is_reviewer(reader) else reader.pk
     rows = queryset.prefetch_related(None).values_list(*_columns(model)).iterator(chunk_size=batch)
     using = queryset.db
     while True:
@@ -210,6 +210,37 @@ def annotation_record(annotation: Annotation | int) -> dict:
     return next(records_of(Annotation.objects.filter(pk=pk)))
 
 
+def written_record(annotation: Annotation) -> dict:
+    """The record of an annotation the write service (``annotating``) has just written, from the
+    instance it holds (statement and readout, speaker, annotator and stances with their targets
+    loaded): the same record ``annotation_record`` reads from the database, without reading it
+    (``tests/test_writes.py`` checks that they agree)."""
+    statement, speaker, annotator = annotation.statement, annotation.speaker, annotation.annotator
+    human = annotation.origin == Origin.HUMAN
+    stances = [
+        {"target": s.target.slug, "target_name": s.target.name, "stance": s.stance} for s in annotation.stances.all()
+    ]
+    return {
+        "readout": statement.readout.slug,
+        "statement": statement.number,
+        "paragraph": statement.paragraph,
+        "start": statement.start,
+        "end": statement.end,
+        "text": statement.text,
+        "speaker": speaker.slug if speaker else None,
+        "speaker_name": speaker.name if speaker else None,
+        "attribution": annotation.attribution,
+        "mode": annotation.mode or None,
+        "cue": annotation.cue,
+        "stances": sorted(stances, key=lambda entry: entry["target"]),
+        "annotator": annotator.get_username() if annotator else None,
+        "origin": annotation.origin,
+        "model_name": None if human else annotation.machine_name or None,
+        "model_version": None if human else annotation.machine_version or None,
+        "gold": annotation.gold,
+    }
+
+
 def gold_records(statements: QuerySet | None = None) -> Iterator[dict]:
     """One record per statement, read by its gold annotation (or unread), ordered by readout
     slug and number, streamed."""
@@ -245,7 +276,7 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
         statements = statements.filter(readout__slug__in=slugs)
     if not all:
         return records_of(statements.order_by("readout__slug", "number"), reader=user)
-    reviewer = user is None or user.has_perm(ADJUDICATE_PERMISSION)
+    reviewer = user is None or is_reviewer(user)
     annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
     read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
     return _in_batches(annotations, read_ones)

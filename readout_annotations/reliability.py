@@ -1,4 +1,9 @@
-"""Agreement between human annotators, read from the database, and the progress of readouts.
+"""The agreement report: agreement between human annotators, read from the database.
+
+Where agreement lives: the statistics (alpha, kappa) in :mod:`readout_annotations.agreement`,
+this report over readouts here, a readout's status in ``ReadoutQuerySet.with_status`` (models),
+and their adapters in ``api/agreement.py``, ``admin/agreement.py`` and the ``readout_agreement``
+command.
 
 ``agreement_report(readouts)`` collects the human annotations of the given readouts (all
 readouts when None) in two queries (annotations, stances), builds reliability data per
@@ -14,9 +19,7 @@ Each field gets Krippendorff's alpha, Cohen's kappa for every pair of annotators
 units and pairable values behind them, and the statements of most disagreement.
 Units with fewer than two values do not count.
 
-A readout's status: *in progress*, then *annotated* once every statement has at least
-``ANNOTATIONS_PER_STATEMENT`` human annotations, then *adjudicated* once every statement
-has gold. ``with_status(queryset)`` computes it in SQL for many readouts at once.
+The report lists each readout's progress with its status (``ReadoutStatus``).
 """
 
 from __future__ import annotations
@@ -29,13 +32,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Case, Count, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from . import agreement
 from .conf import app_settings
-from .models import Annotation, Origin, Readout, Stance, Statement
+from .models import Annotation, Origin, Readout, ReadoutStatus, Stance, Statement
 
 FIELDS = ("speaker", "attribution", "mode", "cue", "stance")
 FIELD_LABELS = {
@@ -62,88 +63,13 @@ __all__ = [
     "FieldAgreement",
     "PairKappa",
     "ReadoutProgress",
-    "ReadoutStatus",
     "agreement_report",
     "annotation_rows",
-    "attach_status",
     "compute_fields",
     "readout_progress",
     "readout_units",
     "stance_rows",
-    "status_of",
-    "with_status",
 ]
-
-
-# --------------------------------------------------------------------------- status
-
-
-class ReadoutStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", _("in progress")
-    ANNOTATED = "annotated", _("annotated")
-    ADJUDICATED = "adjudicated", _("adjudicated")
-
-
-def _count_per_readout(statements: models.QuerySet) -> Coalesce:
-    counted = statements.order_by().values("readout").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=models.IntegerField()), Value(0))
-
-
-def with_status(queryset: models.QuerySet | None = None, *, per_statement: int | None = None) -> models.QuerySet:
-    """Annotate readouts with their status, in the same query, for any number of readouts.
-
-    Adds ``status_statements``, ``status_annotated`` (statements with at least
-    ``per_statement`` human annotations, by default the ``ANNOTATIONS_PER_STATEMENT``
-    setting), ``status_gold`` (statements with gold) and ``status`` (a ``ReadoutStatus``
-    value; a readout without statements is in progress). Each is a correlated subquery,
-    so there is no join fan-out and the readouts can be filtered and ordered by status.
-    """
-    queryset = Readout.objects.all() if queryset is None else queryset
-    needed = app_settings.ANNOTATIONS_PER_STATEMENT if per_statement is None else per_statement
-    statements = Statement.objects.filter(readout=OuterRef("pk"))
-    humans = (
-        Annotation.objects.filter(statement=OuterRef("pk"), origin=Origin.HUMAN)
-        .order_by()
-        .values("statement")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    annotated = statements.alias(
-        humans=Coalesce(Subquery(humans, output_field=models.IntegerField()), Value(0))
-    ).filter(humans__gte=needed)
-    return queryset.annotate(
-        status_statements=_count_per_readout(statements),
-        status_annotated=_count_per_readout(annotated),
-        status_gold=_count_per_readout(statements.filter(gold_annotation__isnull=False)),
-    ).annotate(
-        status=Case(
-            When(status_statements=0, then=Value(ReadoutStatus.IN_PROGRESS.value)),
-            When(status_gold=F("status_statements"), then=Value(ReadoutStatus.ADJUDICATED.value)),
-            When(status_annotated=F("status_statements"), then=Value(ReadoutStatus.ANNOTATED.value)),
-            default=Value(ReadoutStatus.IN_PROGRESS.value),
-            output_field=models.CharField(max_length=20),
-        )
-    )
-
-
-STATUS_ATTRIBUTES = ("status", "status_statements", "status_annotated", "status_gold")
-
-
-def attach_status(readouts: Iterable[Readout]) -> None:
-    """Give readouts fetched without ``with_status`` its attributes, in one query for them all."""
-    missing = {readout.pk: readout for readout in readouts if not hasattr(readout, "status")}
-    if not missing:
-        return
-    rows = with_status(Readout.objects.filter(pk__in=missing)).order_by().values_list("pk", *STATUS_ATTRIBUTES)
-    for pk, *values in rows:
-        for name, value in zip(STATUS_ATTRIBUTES, values, strict=True):
-            setattr(missing[pk], name, value)
-
-
-def status_of(readout: Readout) -> ReadoutStatus:
-    """The status of one readout: read from ``with_status`` if it was used, else one query."""
-    attach_status([readout])
-    return ReadoutStatus(readout.status)
 
 
 @dataclass(frozen=True)
@@ -408,7 +334,7 @@ def stance_rows(readout_ids: Sequence[int] | None = None) -> list[StanceRow]:
 
 
 def readout_progress(readouts: Iterable[Readout]) -> list[ReadoutProgress]:
-    """Progress of readouts fetched through ``with_status``."""
+    """Progress of readouts fetched through ``ReadoutQuerySet.with_status``."""
     return [
         ReadoutProgress(
             r.pk,
@@ -429,7 +355,7 @@ def agreement_report(readouts: models.QuerySet | None = None, *, limit: int = DI
     Four queries whatever the number of statements: the readouts with their status,
     the annotations, the stances, and the statements of most disagreement.
     """
-    queryset = with_status(readouts).order_by("slug")
+    queryset = (Readout.objects.all() if readouts is None else readouts).with_status().order_by("slug")
     progress = readout_progress(queryset)
     ids = None if readouts is None else [r.pk for r in progress]
     rows = annotation_rows(ids)

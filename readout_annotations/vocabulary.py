@@ -29,17 +29,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .models import ADJUDICATE_PERMISSION, Annotation, ReviewStatus, Speaker, Stance, Target
+from .models import Annotation, ReviewStatus, Speaker, Stance, Target
+from .roles import is_reviewer
 
 ANNOTATE_PERMISSION = "readout_annotations.add_annotation"
 
 
-def _is_reviewer(user) -> bool:
-    return user is not None and user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION)
-
-
 def _require_reviewer(user) -> None:
-    if not _is_reviewer(user):
+    if not is_reviewer(user):
         raise PermissionDenied(_("Only reviewers confirm or merge speakers and targets."))
 
 
@@ -84,7 +81,7 @@ def _proposal_state(user, machine: str) -> dict:
         return {"status": ReviewStatus.PROPOSED, "proposed_by_machine": machine[:200]}
     if user is None or not user.is_authenticated or not user.has_perm(ANNOTATE_PERMISSION):
         raise PermissionDenied(_("Only annotators and reviewers propose speakers and targets."))
-    if _is_reviewer(user):
+    if is_reviewer(user):
         return {"status": ReviewStatus.CONFIRMED}
     return {"status": ReviewStatus.PROPOSED, "proposed_by": user}
 

@@ -93,7 +93,7 @@ def test_nobody_picks_the_annotator_or_sets_gold(client, small_readout, annotato
     data = {
         "statement": statement.pk,
         "speaker": xi.pk,
-        "attribution": "explicit",
+        "attribution": "continued",
         "mode": "",
         "cue": "",
         "note": "",
@@ -212,3 +212,33 @@ def test_bulk_delete_spares_gold_and_others_annotations(client, small_readout, a
     data = {"action": "delete_selected", "_selected_action": [mine.pk], "post": "yes"}
     assert client.post(url("annotation_changelist"), data).status_code == 302
     assert set(Annotation.objects.all()) == {gold, theirs}
+
+
+@pytest.mark.django_db
+def test_the_change_form_applies_the_guideline_and_writes_through_the_service(client, small_readout, annotator):
+    xi, _, taiwan, _ = catalog()
+    mine = annotate(small_readout.statements.first(), annotator, speaker=xi, attribution="continued")
+    client.force_login(annotator)
+    data = {
+        "speaker": "",
+        "attribution": "continued",
+        "mode": "",
+        "cue": "",
+        "note": "",
+        "stances-TOTAL_FORMS": "1",
+        "stances-INITIAL_FORMS": "0",
+        "stances-MIN_NUM_FORMS": "0",
+        "stances-MAX_NUM_FORMS": "1000",
+        "stances-0-target": taiwan.pk,
+        "stances-0-stance": "favor",
+    }
+    response = client.post(url("annotation_change", mine.pk), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "A continued reading needs the speaker it continues." in page and "A stance needs a speaker" in page
+    mine.refresh_from_db()
+    assert (mine.speaker, mine.version) == (xi, 1) and not mine.stances.exists()
+    data["speaker"] = xi.pk
+    assert client.post(url("annotation_change", mine.pk), data).status_code == 302
+    mine.refresh_from_db()
+    assert mine.version == 2 and [s.stance for s in mine.stances.all()] == ["favor"]

@@ -13,8 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from readout_annotations import adjudication, agreement, reliability
-from readout_annotations.models import Annotation, Origin, Readout, Speaker, Stance, Target
-from readout_annotations.reliability import ReadoutStatus
+from readout_annotations.models import Annotation, Origin, Readout, ReadoutStatus, Speaker, Stance, Target
 from tests.conftest import make_readout
 
 
@@ -273,7 +272,7 @@ def test_status_transitions(annotator, other_annotator, reviewer, speakers):
     s = statements_of(readout)
 
     def status():
-        return reliability.status_of(Readout.objects.get(pk=readout.pk))
+        return Readout.objects.get(pk=readout.pk).current_status()
 
     assert status() == ReadoutStatus.IN_PROGRESS
     annotate(s[0], annotator, speakers["xi"])
@@ -289,9 +288,9 @@ def test_status_transitions(annotator, other_annotator, reviewer, speakers):
     assert status() == ReadoutStatus.ANNOTATED
     adjudication.accept(Annotation.objects.get(statement=s[1], annotator=other_annotator), reviewer)
     assert status() == ReadoutStatus.ADJUDICATED
-    row = reliability.with_status(Readout.objects.filter(pk=readout.pk)).get()
+    row = Readout.objects.filter(pk=readout.pk).with_status().get()
     assert (row.status_statements, row.status_annotated, row.status_gold) == (2, 2, 2)
-    assert reliability.status_of(row) == ReadoutStatus.ADJUDICATED
+    assert row.current_status() == ReadoutStatus.ADJUDICATED
 
 
 def test_status_for_many_readouts_in_one_query(annotator, other_annotator, reviewer, speakers):
@@ -311,7 +310,7 @@ def test_status_for_many_readouts_in_one_query(annotator, other_annotator, revie
     with CaptureQueriesContext(connection) as queries:
         rows = {
             r.slug: (r.status, r.status_statements, r.status_annotated, r.status_gold)
-            for r in reliability.with_status(Readout.objects.all())
+            for r in Readout.objects.with_status()
         }
     assert len(queries) == 1
     assert rows == {
@@ -320,9 +319,9 @@ def test_status_for_many_readouts_in_one_query(annotator, other_annotator, revie
         "annotated": ("annotated", 3, 3, 0),
         "started": ("in_progress", 3, 1, 0),
     }
-    by_status = reliability.with_status().filter(status=ReadoutStatus.IN_PROGRESS).order_by("slug")
+    by_status = Readout.objects.with_status().filter(status=ReadoutStatus.IN_PROGRESS).order_by("slug")
     assert [r.slug for r in by_status] == [empty.slug, started.slug]
-    assert reliability.status_of(annotated) == ReadoutStatus.ANNOTATED
+    assert annotated.current_status() == ReadoutStatus.ANNOTATED
 
 
 # --------------------------------------------------------------------------- command

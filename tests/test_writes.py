@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from readout_annotations import annotating, guideline
-from readout_annotations.models import Annotation, Stance, Target
+from readout_annotations.models import Annotation, Stance, Statement, Target
 
 from .test_admin import reading_data
 from .test_api import annotate, client_for, create_catalogue, record, statement_of
@@ -191,14 +191,14 @@ def test_the_service_api_suits_an_importer(db, readout, annotator, catalogue):
 
 
 @contextmanager
-def row_locked(pk: int):
-    """Another connection writes annotation ``pk`` and keeps its transaction open; the test's
+def row_locked(pk: int, table: str = ANNOTATIONS):
+    """Another connection locks row ``pk`` of ``table`` and keeps its transaction open; the test's
     connection waits for locks as briefly as its backend allows."""
     vendor = connection.vendor
     if vendor == "sqlite":  # the test database is a shared-cache in-memory database: a second connection
         holder = sqlite3.connect(connection.settings_dict["NAME"], uri=True, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
-        holder.execute(f"UPDATE {ANNOTATIONS} SET version = version WHERE id = ?", [pk])
+        holder.execute(f"UPDATE {table} SET id = id WHERE id = ?", [pk])
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA read_uncommitted = 1")  # reads pass; the write meets the lock
         try:
@@ -211,8 +211,8 @@ def row_locked(pk: int):
         return
     holder = connections.create_connection(DEFAULT_DB_ALIAS)
     holder.set_autocommit(False)
-    with holder.cursor() as cursor:
-        cursor.execute(f"UPDATE {ANNOTATIONS} SET version = version WHERE id = %s", [pk])
+    with holder.cursor() as cursor:  # FOR UPDATE: also blocks the key-share lock of an INSERT's foreign key
+        cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [pk])
     wait, reset = {
         "postgresql": ("SET lock_timeout = '200ms'", "RESET lock_timeout"),
         "mysql": ("SET SESSION innodb_lock_wait_timeout = 1", "SET SESSION innodb_lock_wait_timeout = DEFAULT"),
@@ -247,6 +247,16 @@ def test_a_lock_timeout_is_a_json_503_with_retry_after_and_writes_nothing(readou
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_create_that_meets_a_lock_is_a_json_503_too(readout, annotator):
+    statement, client = statement_of(readout, 2), client_for(annotator)
+    with row_locked(statement.pk, Statement._meta.db_table):
+        response = client.post("/api/annotations/", record(), format="json")
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "1" and "busy" in response.json()["detail"]
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_lock_timeout_in_the_admin_is_a_503_page(client, readout, annotator, catalogue):
     mine = annotate(statement_of(readout, 2), annotator, speaker=catalogue["xi"], cue="pointed out")
     client.force_login(annotator)
@@ -268,3 +278,21 @@ def test_a_duplicate_create_is_a_409_naming_my_annotation(readout, annotator):
     response = client.post("/api/annotations/", record(cue="should oppose"), format="json")
     assert response.status_code == 409
     assert f"annotation {first['id']}" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_record_returned_is_the_record_read_back(readout, annotator, catalogue):
+    """``records.written_record`` (what a write returns, without a query) agrees with
+    ``records.annotation_record`` (the database read path) for created and updated readings."""
+    from readout_annotations import records
+
+    created = annotating.create(annotator, record(note="n"))
+    assert created.record == records.annotation_record(created.annotation.pk)
+    stances = [{"target": "belt-and-road", "stance": "none"}, {"target": "interference", "stance": "favor"}]
+    current = Annotation.objects.for_records().get(pk=created.annotation.pk)
+    updated = annotating.update(annotator, current, {"mode": None, "stances": stances}, version=1)
+    assert updated.record == records.annotation_record(current.pk)
+    assert updated.record["mode"] is None and [s["target"] for s in updated.record["stances"]] == [
+        "belt-and-road",
+        "interference",
+    ]

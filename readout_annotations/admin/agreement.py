@@ -5,7 +5,7 @@ Hooked into ``ReadoutAdmin`` (``admin/readouts.py``) by:
 * ``agreement_urls(self)`` in its workbench URLs (before the default URLs, whose
   ``<path:object_id>/`` would otherwise take ``agreement/``);
 * the action ``show_agreement`` (needs the admin's ``has_adjudicate_permission``);
-* ``status_column`` in ``list_display``, with ``reliability.with_status`` in ``get_queryset``
+* ``status_column`` in ``list_display``, with ``ReadoutQuerySet.with_status`` in ``get_queryset``
   so that the status comes in the list's own query.
 
 The pages are for reviewers only: they show everyone's readings.
@@ -163,8 +163,8 @@ def show_agreement(model_admin, request, queryset):
 
 @admin.display(description=gettext_lazy("status"), ordering="status")
 def status_column(obj: Readout) -> str:
-    """A readout's status, from ``reliability.with_status`` when the list used it (else one query)."""
-    status = reliability.status_of(obj)
+    """A readout's status, from ``ReadoutQuerySet.with_status`` when the list used it (else one query)."""
+    status = obj.current_status()
     if not hasattr(obj, "status_statements"):
         return str(status.label)
     return _("%(status)s (%(annotated)s of %(statements)s annotated)") % {

@@ -10,14 +10,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import jobs
+from .. import annotating, guideline, jobs
 from ..formats import FORMATS
 from ..formats.base import buffered
 from ..models import Annotation, Job, Origin, Stance
@@ -29,8 +31,37 @@ from .jobs import job_started_response
 from .statements import STANCES
 
 
+class StanceFormSet(BaseInlineFormSet):
+    """The stances of the reading being edited; their clean() applies the guideline to the whole
+    reading (the form's fields are on ``self.instance`` by then)."""
+
+    def kept(self) -> list[dict]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data.get("target") and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        reading = self.instance
+        if any(self.errors) or reading.statement_id is None:
+            return
+        errors = guideline.reading_errors(
+            text=reading.statement.text,
+            speaker=reading.speaker,
+            attribution=reading.attribution,
+            mode=reading.mode,
+            cue=reading.cue,
+            stances=self.kept(),
+        )
+        if errors:
+            raise ValidationError([f"{field}: {message}" for field, messages in errors.items() for message in messages])
+
+
 class StanceInline(admin.TabularInline):
     model = Stance
+    formset = StanceFormSet
     fields = ("target", "stance")
     autocomplete_fields = ("target",)
     extra = 1
@@ -185,10 +216,33 @@ class AnnotationAdmin(ModelAdmin):
         return type(form.__name__, (form,), {"annotator": request.user})
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.annotator = request.user
-            obj.origin = Origin.HUMAN
-        super().save_model(request, obj, form, change)
+        """Nothing here: the reading is written with its stances in ``save_related``, through
+        ``annotating`` (the one write path)."""
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        (stances,) = [formset for formset in formsets if isinstance(formset, StanceFormSet)]
+        record = {
+            "readout": obj.statement.readout.slug,
+            "statement": obj.statement.number,
+            "speaker": obj.speaker.slug if obj.speaker else None,
+            "attribution": obj.attribution,
+            "mode": obj.mode,
+            "cue": obj.cue,
+            "note": obj.note,
+            "stances": [{"target": row["target"].slug, "stance": row["stance"]} for row in stances.kept()],
+        }
+        current = Annotation.objects.for_records().get(pk=obj.pk) if change else None
+        saved = annotating.save(request.user, record, annotation=current)
+        obj.pk, obj.version = saved.annotation.pk, saved.annotation.version
+        stances.new_objects, stances.changed_objects, stances.deleted_objects = [], [], []  # for the admin's log
+
+    def delete_model(self, request, obj):
+        annotating.delete(request.user, obj)
+
+    def delete_queryset(self, request, queryset):
+        for annotation in queryset:
+            annotating.delete(request.user, annotation)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

@@ -12,6 +12,7 @@ from django.db import IntegrityError, OperationalError, models
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from .. import annotating
 from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Statement
 from ..roles import is_reviewer
@@ -47,7 +48,7 @@ class ModelAdmin(BlindChangeListMixin, admin.ModelAdmin):
                 if not isinstance(error, Busy) and not is_lock_timeout(error):
                     raise
                 return self.conflict_page(request, Busy.message, status=503)
-            except IntegrityError:
+            except (IntegrityError, annotating.Duplicate, annotating.Stale):
                 message = _("Someone saved a conflicting change meanwhile; nothing of yours was saved.")
                 return self.conflict_page(request, message, status=409)
 

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import attribution, reliability
+from .. import attribution
 from ..adjudication import accept_agreed
 from ..conf import app_settings
 from ..models import Readout
@@ -81,7 +81,7 @@ class ReadoutAdmin(ModelAdmin):
     def get_queryset(self, request):
         readouts = super().get_queryset(request).with_counts(request.user)
         # The status counts everyone's readings: reviewers only (the API gives annotators null).
-        return reliability.with_status(readouts) if is_reviewer(request.user) else readouts
+        return readouts.with_status() if is_reviewer(request.user) else readouts
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):

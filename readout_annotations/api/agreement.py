@@ -9,16 +9,17 @@ readout. Reviewers only: the report shows every annotator's readings.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import permissions, serializers, status
+from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import reliability
-from ..models import Readout
-from .permissions import is_reviewer
+from ..models import Readout, ReadoutStatus
+from ..roles import is_reviewer
 from .schema import extend_schema
 from .views import ApiViewMixin
 
@@ -46,7 +47,7 @@ class AgreementParameters(serializers.Serializer):
 class ReadoutProgressSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
-    status = serializers.ChoiceField(choices=reliability.ReadoutStatus.choices)
+    status = serializers.ChoiceField(choices=ReadoutStatus.choices)
     statements = serializers.IntegerField()
     annotated = serializers.IntegerField(
         help_text=_("Statements with at least ANNOTATIONS_PER_STATEMENT human annotations.")
@@ -119,13 +120,9 @@ class AgreementView(ApiViewMixin, APIView):
         slugs, limit = parameters.validated_data["readout"], parameters.validated_data["limit"]
         readouts = None
         if slugs:
-            readouts = Readout.objects.filter(slug__in=slugs)
-            known = set(readouts.values_list("slug", flat=True))
-            unknown = [slug for slug in dict.fromkeys(slugs) if slug not in known]
-            if unknown:
-                return Response(
-                    {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
+            try:
+                readouts = Readout.objects.with_slugs(slugs)
+            except ValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from error
         report = reliability.agreement_report(readouts, limit=limit)
         return Response(AgreementSerializer(report.as_dict()).data)

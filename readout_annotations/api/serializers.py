@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.fields import ISO_8601
 from rest_framework.reverse import reverse
 
-from .. import documents, records, reliability
+from .. import documents, records
 from ..conf import app_settings
 from ..models import (
     Annotation,
@@ -25,6 +25,7 @@ from ..models import (
     Mode,
     Origin,
     Readout,
+    ReadoutStatus,
     Speaker,
     StanceValue,
     Statement,
@@ -307,7 +308,7 @@ class PredictionResultSerializer(serializers.Serializer):
 class ReadoutListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         readouts = list(data.all() if hasattr(data, "all") else data)
-        reliability.attach_status(readouts)  # one query for the page, none if the view used with_status
+        Readout.objects.attach_status(readouts)  # one query for the page, none if the view used with_status
         return super().to_representation(readouts)
 
 
@@ -348,7 +349,7 @@ class ReadoutSerializer(serializers.ModelSerializer):
     gold_count = serializers.IntegerField(read_only=True, help_text=_("Statements with a gold reading you may see."))
     annotated_count = serializers.IntegerField(read_only=True, help_text=_("Statements you have annotated."))
     status = serializers.ChoiceField(
-        choices=reliability.ReadoutStatus.choices,
+        choices=ReadoutStatus.choices,
         read_only=True,
         allow_null=True,
         help_text=_(
@@ -383,7 +384,7 @@ class ReadoutSerializer(serializers.ModelSerializer):
         list_serializer_class = ReadoutListSerializer
 
     def to_representation(self, instance):
-        reliability.attach_status([instance])
+        Readout.objects.attach_status([instance])
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not is_reviewer(request.user):

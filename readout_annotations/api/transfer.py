@@ -370,13 +370,10 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         parameters.is_valid(raise_exception=True)
         values = dict(parameters.validated_data)
         slugs = values["readout"]
-        known = set(Readout.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-        unknown = [slug for slug in slugs if slug not in known]
-        if unknown:
-            return values, Response(
-                {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        try:
+            Readout.objects.with_slugs(slugs)
+        except ValidationError as error:
+            return values, Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return values, None
 
     def stream(self, request, values: dict):

@@ -39,7 +39,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, annotating, records, reliability
+from .. import adjudication, annotating, records
 from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
 from . import filters
@@ -143,7 +143,7 @@ class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = SLUG_LOOKUP
 
     def get_queryset(self) -> QuerySet:
-        queryset = reliability.with_status(Readout.objects.with_counts(self.request.user))
+        queryset = Readout.objects.with_counts(self.request.user).with_status()
         queryset = queryset.order_by("-published_at", "slug")
         return queryset.defer("text") if self.action == "list" else queryset
 
@@ -337,8 +337,12 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     filter_backends = [filters.FilterBackend]
     filterset_class = filters.AnnotationFilter
 
+    #: Actions that hand the annotation to the write service, which needs its relations loaded.
+    WRITES = ("update", "partial_update", "destroy")
+
     def get_queryset(self) -> QuerySet:
-        return Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
+        queryset = Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
+        return queryset.for_records() if self.action in self.WRITES else queryset
 
     def paginate_queryset(self, queryset) -> list[tuple]:
         """The page's records, read from rows in two queries (see ``records.read``)."""
@@ -352,11 +356,16 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     def reload(self, pk: int) -> Annotation:
         return Annotation.objects.for_records().get(pk=pk)
 
-    def respond(self, annotation: Annotation, status_code: int = status.HTTP_200_OK) -> Response:
+    def respond(self, annotation: Annotation | annotating.Saved, status_code: int = status.HTTP_200_OK) -> Response:
+        """The annotation (read again), or a reading just written (its record as written: no query)."""
+        if isinstance(annotation, annotating.Saved):
+            saved, annotation = annotation, annotation.annotation
+            data = self.get_serializer((saved.record, annotation.statement_id, annotation.pk, annotation.version)).data
+        else:
+            data = self.get_serializer(annotation).data
         headers = {"ETag": etag(annotation)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = annotation_url(annotation.pk, self.request)
-        data = self.get_serializer(annotation).data
         return Response(data, status=status_code, headers=headers)
 
     def retrieve(self, request, *args, **kwargs) -> Response:
@@ -367,7 +376,7 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         with service_errors():
             saved = annotating.create(request.user, serializer.validated_data["record"])
-        return self.respond(saved.annotation, status.HTTP_201_CREATED)
+        return self.respond(saved, status.HTTP_201_CREATED)
 
     def claim(self, annotation: Annotation) -> Annotation:
         """Compare-and-set on the version ``If-Match`` names, then reload under the row lock.
@@ -396,7 +405,7 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         with service_errors(annotation):
             saved = annotating.update(request.user, annotation, serializer.validated_data["record"], version=versions)
-        return self.respond(saved.annotation)
+        return self.respond(saved)
 
     def destroy(self, request, *args, **kwargs) -> Response:
         annotation = self.get_object()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import records
@@ -66,9 +67,10 @@ class Command(BaseCommand):
         raw_csv: bool = False,
         **options,
     ) -> None:
-        unknown = sorted(set(readout) - set(Readout.objects.filter(slug__in=readout).values_list("slug", flat=True)))
-        if unknown:
-            raise CommandError(f"No readout has the slug {', '.join(map(repr, unknown))}.")
+        try:
+            Readout.objects.with_slugs(readout)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         if label_config and format != "labelstudio":
             raise CommandError("--label-config goes with --format labelstudio.")
         module = FORMATS[format]

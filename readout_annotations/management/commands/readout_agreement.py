@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...models import Readout
@@ -35,10 +36,10 @@ class Command(BaseCommand):
             raise CommandError("--limit must be zero or more.")
         readouts = None
         if readout:
-            readouts = Readout.objects.filter(slug__in=readout)
-            unknown = sorted(set(readout) - set(readouts.values_list("slug", flat=True)))
-            if unknown:
-                raise CommandError(f"No readout has the slug {', '.join(map(repr, unknown))}.")
+            try:
+                readouts = Readout.objects.with_slugs(readout)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
         report = agreement_report(readouts, limit=limit)
         if format == "json":
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
