@@ -32,6 +32,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from . import agreement
