@@ -97,7 +97,7 @@ class World:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "PYTHONPATH": str(ROOT),
             "TEST_TASKS": tasks,
-            "TEST_JOB_HEARTBEAT_TIMEOUT": "8",
+            "TEST_JOB_HEARTBEAT_TIMEOUT": "20",
             "TEST_MEDIA_ROOT": str(tmp / "media"),
         }
         self.workers: list[subprocess.Popen] = []
@@ -231,7 +231,7 @@ def test_a_worker_killed_in_the_middle_of_an_import_leaves_nothing_and_a_retry_c
     world = database_world
     reviewer = world.client("reviewer")
     before = reviewer.get(world.url + "/api/readouts/", timeout=10).json()["count"]
-    files = [("file", (name, data, "text/plain")) for name, data in big_readouts(40, 200)]
+    files = [("file", (name, data, "text/plain")) for name, data in big_readouts(40, 100)]
     response = reviewer.post(world.url + "/api/readouts/import/?async=1&timezone=UTC", files=files, timeout=60)
     assert response.status_code == 202, response.text
     url = response.headers["Location"]
