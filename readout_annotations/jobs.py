@@ -274,7 +274,9 @@ def run_export(job: Job, progress: Progress) -> dict:
     rows = records.export_records(all=everything, readouts=slugs, user=job.user)
     with tempfile.TemporaryFile("w+b") as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        count = module.write(counted(rows), stream, readouts=ReadoutCache(parameters.get("offsets", "codepoints")))
+        options = {name: True for name in ("trailer", "raw") if parameters.get(name)}
+        cache = ReadoutCache(parameters.get("offsets", "codepoints"))
+        count = module.write(counted(rows), stream, readouts=cache, **options)
         stream.flush()
         raw.seek(0)
         which = "all" if everything else "gold"

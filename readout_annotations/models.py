@@ -544,6 +544,13 @@ class Statement(models.Model):
         super().save(*args, **kwargs)
 
 
+@receiver(pre_save, sender=Readout)
+def date_raw_readout(sender, instance: Readout, raw: bool, **kwargs) -> None:
+    """``loaddata`` saves raw, past ``Readout.save()``: a fixture's readout gets its publication day all the same."""
+    if raw:
+        instance.published_on = instance.publication_day()
+
+
 @receiver(pre_save, sender=Statement)
 def check_raw_statement(sender, instance: Statement, raw: bool, **kwargs) -> None:
     """``loaddata`` saves raw, past ``Statement.save()``: a fixture's spans are checked all the same."""

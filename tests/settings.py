@@ -144,6 +144,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR.parent / ".demo" / "static"
+# Job files (exports, uploaded readouts) go to the default storage: keep them out of the checkout.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", str(BASE_DIR.parent / ".demo" / "media"))
 
 LOGIN_URL = "/admin/login/"
 

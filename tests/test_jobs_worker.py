@@ -98,6 +98,7 @@ class World:
             "PYTHONPATH": str(ROOT),
             "TEST_TASKS": tasks,
             "TEST_JOB_HEARTBEAT_TIMEOUT": "8",
+            "TEST_MEDIA_ROOT": str(tmp / "media"),
         }
         self.workers: list[subprocess.Popen] = []
         self.manage("migrate", "--noinput", "--verbosity", "0")

@@ -74,14 +74,17 @@ class ImportParameters(serializers.Serializer):
         label=_("readout file"),
         help_text=_("Line 1 the title, line 2 the timestamp YYYY-MM-DD HH:MM, then the body (UTF-8)."),
     )
+    # Blank optional fields are "not given" (the browsable API's form posts every field).
     slug = serializers.SlugField(
         required=False,
+        allow_blank=True,
         max_length=120,
         label=_("slug"),
         help_text=_("The readout's slug; by default the file name's stem, slugified."),
     )
     timezone = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=64,
         label=_("time zone"),
         help_text=_("Zone of the timestamp line; by default the READOUT_ANNOTATIONS_TIMEZONE setting."),
@@ -94,12 +97,15 @@ class ImportParameters(serializers.Serializer):
     )
     document = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=200,
         label=_("host document"),
         help_text=_("Link the readout to this object of the host: app_label.model:id, e.g. examples.example:12."),
     )
 
     def validate_document(self, value: str):
+        if not value:
+            return None
         try:
             return documents.parse_reference(value)
         except ValidationError as error:
@@ -160,7 +166,7 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         parameters = ImportParameters(data=fields)
         parameters.is_valid(raise_exception=True)
         values = parameters.validated_data
-        slug = values.get("slug")
+        slug = values.get("slug") or None
         if raw:
             if not slug:
                 return Response({"slug": [_("A text/plain body needs a slug (?slug=...).")]}, status=400)
@@ -178,7 +184,12 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         try:
             with transaction.atomic():  # the readout and its link, or neither
                 result = import_readout(
-                    data, name=name, slug=slug, timezone=values.get("timezone"), replace=values["replace"], size=size
+                    data,
+                    name=name,
+                    slug=slug,
+                    timezone=values.get("timezone") or None,
+                    replace=values["replace"],
+                    size=size,
                 )
                 if document is not None:
                     documents.link(result.readout, document)
@@ -250,6 +261,17 @@ class ExportParameters(serializers.Serializer):
     offsets = serializers.ChoiceField(choices=OFFSET_UNITS, required=False, default="codepoints", label=_("offsets"))
     all = serializers.BooleanField(required=False, default=False, label=_("every annotation"))
     readout = serializers.ListField(child=serializers.SlugField(), required=False, default=list, label=_("readouts"))
+    trailer = serializers.BooleanField(required=False, default=False, label=_("trailer"))
+    raw = serializers.BooleanField(required=False, default=False, label=_("raw CSV"))
+
+    def validate(self, attrs: dict) -> dict:
+        module = FORMATS[attrs["format"]]
+        for name in ("trailer", "raw"):
+            if attrs[name] and name not in getattr(module, "OPTIONS", ()):
+                raise serializers.ValidationError(
+                    {name: [_("Not with format %(format)s.") % {"format": attrs["format"]}]}, code="invalid"
+                )
+        return attrs
 
 
 def _export_responses() -> dict:
@@ -285,6 +307,16 @@ class ExportView(ApiViewMixin, drf_views.APIView):
             ),
             OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
             OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+            OpenApiParameter(
+                "trailer",
+                OpenApiTypes.BOOL,
+                description=_("jsonl and csv: end with a trailer that counts the records (a cut-off file lacks it)."),
+            ),
+            OpenApiParameter(
+                "raw",
+                OpenApiTypes.BOOL,
+                description=_("csv: cells as they are, without neutralising spreadsheet formulas."),
+            ),
         ],
         responses=_export_responses(),
     )
@@ -331,7 +363,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         query = request.query_params
         parameters = ExportParameters(
             data={
-                **{key: query[key] for key in ("format", "offsets", "all") if key in query},
+                **{key: query[key] for key in ("format", "offsets", "all", "trailer", "raw") if key in query},
                 "readout": query.getlist("readout"),
             }
         )
@@ -350,7 +382,8 @@ class ExportView(ApiViewMixin, drf_views.APIView):
     def stream(self, request, values: dict):
         module = FORMATS[values["format"]]
         rows = records.export_records(all=values["all"], readouts=values["readout"], user=request.user)
-        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]))
+        options = {name: True for name in ("trailer", "raw") if values[name]}
+        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]), **options)
         media_type = module.MEDIA_TYPE
         if "charset" not in media_type:
             media_type += "; charset=utf-8"
