@@ -63,8 +63,9 @@ class Proposer:
 
     Subclasses set ``name`` (stored as ``Annotation.machine_name``, at most 200 characters) and
     ``version`` (``machine_version``, at most 100) and implement :meth:`propose`. A proposer is
-    built with no arguments, once per :func:`create_proposals` call. It may read the database;
-    it must not write it (that is :func:`create_proposals`'s job). A proposer that only proposes
+    built with no arguments, once per :func:`create_proposals` call. It reads the database and
+    leaves the writing of its readings to :func:`create_proposals` (the speaker rules may create
+    proposed ``Speaker`` rows of their own, which readings then point at). A proposer that only proposes
     stances gives each statement's reading the speaker it trusts (for example the built-in
     speaker rules' ``attribution.proposals_for_readout``).
     """

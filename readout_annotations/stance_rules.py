@@ -660,10 +660,12 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
     relation = _RELATION_WORDS_RE.search(folded) if _RELATION_WORDS_RE else None
     own = context.speaker_countries
     distinct = list(dict.fromkeys(c for _, c in countries_in(folded)))
-    # "Russian-Chinese relations", "China is ready to work with France": the pair as written.
-    named = (
-        (distinct[0], distinct[1]) if relation and len(distinct) >= 2 and (not own or own[0] in distinct[:2]) else None
-    )
+    # "China is ready to work with France", "Russian-Chinese relations": the two countries named,
+    # in the order written where the text joins them ("Russian-Chinese"), else in PAIR_ORDER.
+    named = None
+    if relation and len(distinct) >= 2 and (not own or own[0] in distinct[:2]):
+        joined = _joined(folded, distinct[0], distinct[1])
+        named = (distinct[0], distinct[1]) if joined else ordered_pair(distinct[0], distinct[1])
     if _GENERIC_RELATION_RE is not None:
         generic = _GENERIC_RELATION_RE.search(folded)
         pair = None if generic is None else named or (p and ordered_pair(*p) if (p := _pair(folded, context)) else None)
@@ -684,6 +686,21 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
         # "discussed relations and cooperation": the speaker's side and the other side.
         found.append((relation.start(), relation.end(), ordered_pair(*pair), "relationship-implied"))
     return found
+
+
+def _joined(folded: str, first: str, second: str) -> bool:
+    """Whether the first wordings of two countries stand side by side ("russian chinese")."""
+    spans = {}
+    for m in _COUNTRY_RE.finditer(folded):
+        spans.setdefault(_COUNTRY_OF[m.group()], (m.start(), m.end()))
+        if first in spans and second in spans:
+            break
+    return (
+        first in spans
+        and second in spans
+        and spans[second][0] == spans[first][1] + 1
+        and folded[spans[first][1]] == " "
+    )
 
 
 def find_stances(text: str, index: TargetIndex, context: Context | None = None) -> list[StanceProposal]:
@@ -932,12 +949,14 @@ def _noun_phrase(text: str, positions: Sequence[int], at: int) -> tuple[str | No
         if not tokens and word in _LEADING:
             i = j
             continue
-        if (word in _STOPS and not _inside_name(text, tokens, word, j)) or len(tokens) == 7:
+        if (word in _STOPS and not _inside_name(text, tokens, word, j)) or len(tokens) == 7 or word.isdigit():
             break
         tokens.append((i, j))
         i = j
     if not tokens or len(tokens) > 6:
         return None, i
+    while len(tokens) > 1 and text[tokens[-1][0] : tokens[-1][1]].lower() in ("of", "and", "for"):
+        tokens.pop()
     phrase = text[tokens[0][0] : tokens[-1][1]].rstrip(".")
     return (phrase if any(ch.isalpha() for ch in phrase) else None), tokens[-1][1]
 

@@ -178,10 +178,11 @@ needs_dev = pytest.mark.skipif(not (DEV / "targets.json").exists(), reason=f"no 
 def test_dev_figures_with_gold_speakers():
     """The stance rules alone: gold speakers, the pipeline's targets."""
     at_least(figures.gold_speakers(DEV, cold=False), precision=0.96, recall=0.89, f1=0.93, target_recall=0.91)
-    at_least(figures.gold_speakers(DEV, cold=True), target_recall=0.30)
+    at_least(figures.gold_speakers(DEV, cold=True), precision=0.70, target_recall=0.33)
 
 
 @needs_dev
 def test_dev_figures_of_the_pipeline():
-    """run.sh warm: the shipped pipeline, speaker proposals included."""
-    at_least(figures.run_sh(DEV, cold=False), precision=0.95, recall=0.37, target_recall=0.37)
+    """run.sh warm and cold: the shipped pipeline, speaker proposals included."""
+    at_least(figures.run_sh(DEV, cold=False), precision=0.95, recall=0.85, f1=0.90, target_recall=0.87)
+    at_least(figures.run_sh(DEV, cold=True), precision=0.68, target_recall=0.33)

@@ -198,6 +198,13 @@ def test_the_country_a_readout_gives_a_person():
     assert rules.country_named_with("China. Wang said", ["Wang"]) is None
 
 
+def test_a_proposed_relationship_keeps_the_order_the_text_joins():
+    names = lambda text: [p.target for p in rules.propose_targets(text, TargetIndex([]))]  # noqa: E731
+    assert names("He said Russian-Chinese relations are of great importance.") == ["Russia-China relations"]
+    assert names("德國是中國的重要合作夥伴,當前兩國關係不斷取得新發展。") == ["China-Germany relations"]
+    assert names("He stressed his commitment to the Good Friday Agreement of 1998.") == ["Good Friday Agreement"]
+
+
 def test_relationship_names():
     assert rules.relationship_pair("China-U.S. relations") == frozenset({"China", "US"})
     assert rules.relationship_pair("Russian-Chinese relations") == frozenset({"China", "Russia"})
