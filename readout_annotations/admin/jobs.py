@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import jobs
 from ..models import Job
+from .common import ModelAdmin
 
 #: Seconds between two reloads of a running job's page.
 REFRESH_SECONDS = 2
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ModelAdmin):
     list_display = ["uuid", "kind", "status", "progress", "user_name", "created_at", "finished_at", "download_link"]
     list_filter = ["kind", "status"]
     list_select_related = ["user"]
