@@ -1418,14 +1418,15 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
     return word in _IRREGULAR_ACTS or (word.endswith("ed") and words[i].text.islower())
 
 
-def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[Proposal]:
-    """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects)."""
+def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "", language: str = "") -> list[Proposal]:
+    """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects). Chinese
+    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK."""
     context = _Context(cast)
     overlong = {i for i, s in enumerate(sentences) if len(s.text) > MAX_SENTENCE}
     sentences = [Sentence(s.paragraph, "") if i in overlong else s for i, s in enumerate(sentences)]
     if title:
         _name_all(tokens(title), context, title, is_cjk(title))
-    cjk = is_cjk("".join(s.text for s in sentences[:5]))
+    cjk = language.casefold().startswith("zh") or is_cjk("".join(s.text for s in sentences[:5]))
     all_words = [tokens(sentence.text) for sentence in sentences]
     readings: list[tuple[Frame | None, list, bool, bool]] = []
     open_quote = False
@@ -1684,7 +1685,7 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""
     discover([title, *(s.text for s in statements)], cast)
-    proposals = propose(sentences, cast, title=title)
+    proposals = propose(sentences, cast, title=title, language=readout.language or "")
     used = {p.speaker for p in proposals if p.speaker is not None}
     for participant in [p for p in cast.participants if p.key is None]:
         if participant.kind == "group" and participant not in used:

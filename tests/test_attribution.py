@@ -246,3 +246,41 @@ def test_proposals_match_the_seed_gold():
     assert speakers >= SEED_SPEAKERS_MATCHED
     assert attributions >= SEED_ATTRIBUTIONS_MATCHED
     assert (modes, cues) == (34, 34)
+
+
+@pytest.mark.django_db
+def test_cold_start_never_duplicates_a_known_speaker_and_proposes_the_rest():
+    blinken = Speaker.objects.create(slug="antony-blinken", name="Antony Blinken", aliases=["Blinken"])
+    text = (
+        "U.S. Secretary of State Antony J. Blinken met German Foreign Minister Annalena Baerbock.\n\n"
+        "The Secretary and the Foreign Minister underscored support for Ukraine. "
+        "The Secretary emphasized the importance of peace. Ukraine must win, Baerbock said."
+    )
+    readout = make_readout(slug="blinken-baerbock", text=text)
+    assert create_proposals(readout) == 4
+    baerbock = Speaker.objects.get(slug="annalena-baerbock")
+    assert (baerbock.status, baerbock.title, baerbock.affiliation) == ("proposed", "Foreign Minister", "Germany")
+    assert "Baerbock" in baerbock.aliases
+    group = Speaker.objects.get(slug="blinken-baerbock")
+    assert (group.kind, group.status, set(group.members.all())) == ("group", "proposed", {blinken, baerbock})
+    assert Speaker.objects.filter(name__contains="Blinken").exclude(kind="group").count() == 1
+    proposals = Annotation.objects.filter(statement__readout=readout).order_by("statement__number")
+    assert [(a.speaker, a.attribution) for a in proposals] == [
+        (None, "narration"),
+        (group, "explicit"),
+        (blinken, "explicit"),  # "The Secretary": the one participant with that title
+        (baerbock, "explicit"),
+    ]
+    assert proposals[1].note == "rule: frame-before; frame: 'The Secretary and the Foreign Minister underscored'"
+
+
+@pytest.mark.django_db
+def test_chinese_readout_cold_start_romanizes_the_speaker():
+    readout = make_readout(slug="zh", text="王毅表示,中美关系重要。美方应停止打压。", language="zh")
+    create_proposals(readout)
+    wang = Speaker.objects.get(slug="wang-yi")
+    assert (wang.name, wang.aliases, wang.status) == ("Wang Yi", ["王毅"], "proposed")
+    assert list(Annotation.objects.filter(statement__readout=readout).values_list("attribution", flat=True)) == [
+        "explicit",
+        "continued",
+    ]
