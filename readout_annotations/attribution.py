@@ -1643,6 +1643,22 @@ def _cjk_frames(text: str, context: _Context) -> list[Frame]:
     return frames
 
 
+#: Family names that are also common words are never matched alone ("He Lifeng" is not "He said").
+_WORD_NAMES = frozenset("he she it we they i you us an a the in on at to so no do be me my or as by".split())
+
+
+def add_family_names(cast: Cast) -> None:
+    """Let a known person's family name alone name them ("Wang" for "Wang Yi"), where no other
+    known person has it and it is not a common word."""
+    families: dict[str, list[Participant]] = {}
+    for participant in cast.participants:
+        if participant.kind == "person" and len(participant.name.split()) > 1 and not is_cjk(participant.name):
+            families.setdefault(participant.surname().split()[0].casefold(), []).append(participant)
+    for family, persons in families.items():
+        if len(persons) == 1 and family not in _WORD_NAMES and cast.find(family.capitalize()) is None:
+            cast.add_name(persons[0].surname().split()[0], persons[0])
+
+
 # --------------------------------------------------------------------------- database
 
 
@@ -1681,6 +1697,7 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     if speakers is None:
         speakers = Speaker.objects.prefetch_related("members")
     cast = Cast(_participants_from_speakers(speakers))
+    add_family_names(cast)
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""

@@ -284,3 +284,14 @@ def test_chinese_readout_cold_start_romanizes_the_speaker():
         "explicit",
         "continued",
     ]
+
+
+@pytest.mark.django_db
+def test_a_known_persons_family_name_names_them_unless_it_is_a_common_word():
+    wang = Speaker.objects.create(slug="wang-yi", name="Wang Yi", affiliation="China")
+    Speaker.objects.create(slug="he-lifeng", name="He Lifeng", affiliation="China")
+    readout = make_readout(slug="family", text="Wang said ties are strong. He added that trade grows.")
+    assert [(a.speaker, a.attribution) for a in proposals_for_readout(readout)] == [
+        (wang, "explicit"),
+        (wang, "inferred"),  # "He" is the pronoun, not He Lifeng
+    ]
