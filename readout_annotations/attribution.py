@@ -1644,7 +1644,34 @@ def _cjk_frames(text: str, context: _Context) -> list[Frame]:
 
 
 #: Family names that are also common words are never matched alone ("He Lifeng" is not "He said").
-_WORD_NAMES = frozenset("he she it we they i you us an a the in on at to so no do be me my or as by".split())
+_WORD_NAMES = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "i",
+        "you",
+        "us",
+        "an",
+        "a",
+        "the",
+        "in",
+        "on",
+        "at",
+        "to",
+        "so",
+        "no",
+        "do",
+        "be",
+        "me",
+        "my",
+        "or",
+        "as",
+        "by",
+    ]
+)
 
 
 def add_family_names(cast: Cast) -> None:
