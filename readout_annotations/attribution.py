@@ -1762,23 +1762,23 @@ def _save(participant: Participant, Speaker) -> None:
         _save(member, Speaker)
     slug = participant.family_name if participant.kind == "group" else participant.slug
     slug = (slug or _slugify(participant.name) or "speaker")[:50]
-    existing = Speaker.objects.filter(slug=slug).first()
-    if existing is not None:
-        participant.key = existing
-        return
-    speaker = Speaker.objects.create(
+    speaker, created = Speaker.objects.get_or_create(
         slug=slug,
-        name=participant.name[:200],
-        kind=participant.kind,
-        title=participant.title[:200],
-        affiliation=participant.affiliation[:200],
-        aliases=[a for a in participant.aliases if a.strip()],
-        status=Speaker.Status.PROPOSED,
-        proposed_by_machine=MACHINE_NAME,
+        defaults={
+            "name": participant.name[:200],
+            "kind": participant.kind,
+            "title": participant.title[:200],
+            "affiliation": participant.affiliation[:200],
+            "aliases": [a for a in participant.aliases if a.strip()],
+            "status": Speaker.Status.PROPOSED,
+            "proposed_by_machine": MACHINE_NAME,
+        },
     )
+    participant.key = speaker
+    if not created:
+        return  # an existing row with this slug: reused, never duplicated
     if participant.members:
         speaker.members.set([m.key for m in participant.members])
-    participant.key = speaker
 
 
 def create_proposals(readout, speakers: Iterable | None = None) -> int:

@@ -202,9 +202,9 @@ def test_romanize_chinese_names():
 def test_create_proposals_writes_machine_readings(django_assert_num_queries):
     xi = Speaker.objects.create(slug="xi-jinping", name="Xi Jinping", aliases=["Xi", "President Xi"])
     readout = make_readout()
-    # speakers, their members, statements; "President Lukashenko" is new: a slug lookup and an
-    # insert for the proposed speaker; one insert of the proposals
-    with django_assert_num_queries(6):
+    # speakers, their members, statements; "President Lukashenko" is new: get_or_create of the
+    # proposed speaker (lookup, savepoint, insert, release); one insert of the proposals
+    with django_assert_num_queries(8):
         assert create_proposals(readout) == 4
     luka = Speaker.objects.get(slug="lukashenko")
     assert (luka.status, luka.proposed_by_machine, luka.title) == ("proposed", MACHINE_NAME, "President")
