@@ -1418,14 +1418,15 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
     return word in _IRREGULAR_ACTS or (word.endswith("ed") and words[i].text.islower())
 
 
-def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "") -> list[Proposal]:
-    """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects)."""
+def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "", language: str = "") -> list[Proposal]:
+    """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects). Chinese
+    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK."""
     context = _Context(cast)
     overlong = {i for i, s in enumerate(sentences) if len(s.text) > MAX_SENTENCE}
     sentences = [Sentence(s.paragraph, "") if i in overlong else s for i, s in enumerate(sentences)]
     if title:
         _name_all(tokens(title), context, title, is_cjk(title))
-    cjk = is_cjk("".join(s.text for s in sentences[:5]))
+    cjk = language.casefold().startswith("zh") or is_cjk("".join(s.text for s in sentences[:5]))
     all_words = [tokens(sentence.text) for sentence in sentences]
     readings: list[tuple[Frame | None, list, bool, bool]] = []
     open_quote = False
@@ -1642,6 +1643,49 @@ def _cjk_frames(text: str, context: _Context) -> list[Frame]:
     return frames
 
 
+#: Family names that are also common words are never matched alone ("He Lifeng" is not "He said").
+_WORD_NAMES = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "i",
+        "you",
+        "us",
+        "an",
+        "a",
+        "the",
+        "in",
+        "on",
+        "at",
+        "to",
+        "so",
+        "no",
+        "do",
+        "be",
+        "me",
+        "my",
+        "or",
+        "as",
+        "by",
+    ]
+)
+
+
+def add_family_names(cast: Cast) -> None:
+    """Let a known person's family name alone name them ("Wang" for "Wang Yi"), where no other
+    known person has it and it is not a common word."""
+    families: dict[str, list[Participant]] = {}
+    for participant in cast.participants:
+        if participant.kind == "person" and len(participant.name.split()) > 1 and not is_cjk(participant.name):
+            families.setdefault(participant.surname().split()[0].casefold(), []).append(participant)
+    for family, persons in families.items():
+        if len(persons) == 1 and family not in _WORD_NAMES and cast.find(family.capitalize()) is None:
+            cast.add_name(persons[0].surname().split()[0], persons[0])
+
+
 # --------------------------------------------------------------------------- database
 
 
@@ -1680,11 +1724,12 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     if speakers is None:
         speakers = Speaker.objects.prefetch_related("members")
     cast = Cast(_participants_from_speakers(speakers))
+    add_family_names(cast)
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""
     discover([title, *(s.text for s in statements)], cast)
-    proposals = propose(sentences, cast, title=title)
+    proposals = propose(sentences, cast, title=title, language=readout.language or "")
     used = {p.speaker for p in proposals if p.speaker is not None}
     for participant in [p for p in cast.participants if p.key is None]:
         if participant.kind == "group" and participant not in used:
@@ -1717,23 +1762,23 @@ def _save(participant: Participant, Speaker) -> None:
         _save(member, Speaker)
     slug = participant.family_name if participant.kind == "group" else participant.slug
     slug = (slug or _slugify(participant.name) or "speaker")[:50]
-    existing = Speaker.objects.filter(slug=slug).first()
-    if existing is not None:
-        participant.key = existing
-        return
-    speaker = Speaker.objects.create(
+    speaker, created = Speaker.objects.get_or_create(
         slug=slug,
-        name=participant.name[:200],
-        kind=participant.kind,
-        title=participant.title[:200],
-        affiliation=participant.affiliation[:200],
-        aliases=[a for a in participant.aliases if a.strip()],
-        status=Speaker.Status.PROPOSED,
-        proposed_by_machine=MACHINE_NAME,
+        defaults={
+            "name": participant.name[:200],
+            "kind": participant.kind,
+            "title": participant.title[:200],
+            "affiliation": participant.affiliation[:200],
+            "aliases": [a for a in participant.aliases if a.strip()],
+            "status": Speaker.Status.PROPOSED,
+            "proposed_by_machine": MACHINE_NAME,
+        },
     )
+    participant.key = speaker
+    if not created:
+        return  # an existing row with this slug: reused, never duplicated
     if participant.members:
         speaker.members.set([m.key for m in participant.members])
-    participant.key = speaker
 
 
 def create_proposals(readout, speakers: Iterable | None = None) -> int:

@@ -202,9 +202,9 @@ def test_romanize_chinese_names():
 def test_create_proposals_writes_machine_readings(django_assert_num_queries):
     xi = Speaker.objects.create(slug="xi-jinping", name="Xi Jinping", aliases=["Xi", "President Xi"])
     readout = make_readout()
-    # speakers, their members, statements; "President Lukashenko" is new: a slug lookup and an
-    # insert for the proposed speaker; one insert of the proposals
-    with django_assert_num_queries(6):
+    # speakers, their members, statements; "President Lukashenko" is new: get_or_create of the
+    # proposed speaker (lookup, savepoint, insert, release); one insert of the proposals
+    with django_assert_num_queries(8):
         assert create_proposals(readout) == 4
     luka = Speaker.objects.get(slug="lukashenko")
     assert (luka.status, luka.proposed_by_machine, luka.title) == ("proposed", MACHINE_NAME, "President")
@@ -246,3 +246,52 @@ def test_proposals_match_the_seed_gold():
     assert speakers >= SEED_SPEAKERS_MATCHED
     assert attributions >= SEED_ATTRIBUTIONS_MATCHED
     assert (modes, cues) == (34, 34)
+
+
+@pytest.mark.django_db
+def test_cold_start_never_duplicates_a_known_speaker_and_proposes_the_rest():
+    blinken = Speaker.objects.create(slug="antony-blinken", name="Antony Blinken", aliases=["Blinken"])
+    text = (
+        "U.S. Secretary of State Antony J. Blinken met German Foreign Minister Annalena Baerbock.\n\n"
+        "The Secretary and the Foreign Minister underscored support for Ukraine. "
+        "The Secretary emphasized the importance of peace. Ukraine must win, Baerbock said."
+    )
+    readout = make_readout(slug="blinken-baerbock", text=text)
+    assert create_proposals(readout) == 4
+    baerbock = Speaker.objects.get(slug="annalena-baerbock")
+    assert (baerbock.status, baerbock.title, baerbock.affiliation) == ("proposed", "Foreign Minister", "Germany")
+    assert "Baerbock" in baerbock.aliases
+    group = Speaker.objects.get(slug="blinken-baerbock")
+    assert (group.kind, group.status, set(group.members.all())) == ("group", "proposed", {blinken, baerbock})
+    assert Speaker.objects.filter(name__contains="Blinken").exclude(kind="group").count() == 1
+    proposals = Annotation.objects.filter(statement__readout=readout).order_by("statement__number")
+    assert [(a.speaker, a.attribution) for a in proposals] == [
+        (None, "narration"),
+        (group, "explicit"),
+        (blinken, "explicit"),  # "The Secretary": the one participant with that title
+        (baerbock, "explicit"),
+    ]
+    assert proposals[1].note == "rule: frame-before; frame: 'The Secretary and the Foreign Minister underscored'"
+
+
+@pytest.mark.django_db
+def test_chinese_readout_cold_start_romanizes_the_speaker():
+    readout = make_readout(slug="zh", text="王毅表示,中美关系重要。美方应停止打压。", language="zh")
+    create_proposals(readout)
+    wang = Speaker.objects.get(slug="wang-yi")
+    assert (wang.name, wang.aliases, wang.status) == ("Wang Yi", ["王毅"], "proposed")
+    assert list(Annotation.objects.filter(statement__readout=readout).values_list("attribution", flat=True)) == [
+        "explicit",
+        "continued",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_known_persons_family_name_names_them_unless_it_is_a_common_word():
+    wang = Speaker.objects.create(slug="wang-yi", name="Wang Yi", affiliation="China")
+    Speaker.objects.create(slug="he-lifeng", name="He Lifeng", affiliation="China")
+    readout = make_readout(slug="family", text="Wang said ties are strong. He added that trade grows.")
+    assert [(a.speaker, a.attribution) for a in proposals_for_readout(readout)] == [
+        (wang, "explicit"),
+        (wang, "inferred"),  # "He" is the pronoun, not He Lifeng
+    ]
