@@ -286,6 +286,25 @@ def _export_responses() -> dict:
     return responses
 
 
+#: The query parameters of GET and POST ``export/``.
+EXPORT_PARAMETERS = [
+    OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS), description=_("Default jsonl.")),
+    OpenApiParameter("offsets", OpenApiTypes.STR, enum=list(OFFSET_UNITS), description=_("Default codepoints.")),
+    OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
+    OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+    OpenApiParameter(
+        "trailer",
+        OpenApiTypes.BOOL,
+        description=_("jsonl and csv: end with a trailer that counts the records (a cut-off file lacks it)."),
+    ),
+    OpenApiParameter(
+        "raw",
+        OpenApiTypes.BOOL,
+        description=_("csv: cells as they are, without neutralising spreadsheet formulas."),
+    ),
+]
+
+
 class ExportView(ApiViewMixin, drf_views.APIView):
     """Stream an export of the annotations the user may see."""
 
@@ -300,24 +319,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
             "with `all`, every annotation a reviewer may see, or for anyone else their own and the gold "
             "ones. `offsets=utf16` counts UTF-16 code units (JavaScript) instead of code points."
         ),
-        parameters=[
-            OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS), description=_("Default jsonl.")),
-            OpenApiParameter(
-                "offsets", OpenApiTypes.STR, enum=list(OFFSET_UNITS), description=_("Default codepoints.")
-            ),
-            OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
-            OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
-            OpenApiParameter(
-                "trailer",
-                OpenApiTypes.BOOL,
-                description=_("jsonl and csv: end with a trailer that counts the records (a cut-off file lacks it)."),
-            ),
-            OpenApiParameter(
-                "raw",
-                OpenApiTypes.BOOL,
-                description=_("csv: cells as they are, without neutralising spreadsheet formulas."),
-            ),
-        ],
+        parameters=EXPORT_PARAMETERS,
         responses=_export_responses(),
     )
     def get(self, request, *args, **kwargs):
@@ -335,12 +337,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         ),
         request=None,
         parameters=[
-            OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS), description=_("Default jsonl.")),
-            OpenApiParameter(
-                "offsets", OpenApiTypes.STR, enum=list(OFFSET_UNITS), description=_("Default codepoints.")
-            ),
-            OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
-            OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+            *EXPORT_PARAMETERS,
             OpenApiParameter("async", OpenApiTypes.BOOL, description=_("Run as a job and answer 202.")),
         ],
         responses={**_export_responses(), 202: api_jobs.JobSerializer},
