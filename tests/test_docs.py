@@ -117,7 +117,14 @@ def readme_installation() -> list[tuple[str, int, str]]:
         section_file.unlink()
 
 
+# The fresh hosts use SQLite whatever TEST_DATABASE says: run them once, in the SQLite run.
+fresh_host = pytest.mark.skipif(
+    os.environ.get("TEST_DATABASE", "sqlite") != "sqlite", reason="a fresh host on SQLite; runs in the SQLite run"
+)
+
+
 @pytest.mark.slow
+@fresh_host
 def test_the_readme_installation_runs_in_a_fresh_host(tmp_path):
     script = "django-admin startproject mysite\ncd mysite\n" + as_script(readme_installation())
     script += "python manage.py check\n"
@@ -127,6 +134,7 @@ def test_the_readme_installation_runs_in_a_fresh_host(tmp_path):
 
 
 @pytest.mark.slow
+@fresh_host
 def test_the_tutorial_runs_in_a_fresh_host(tmp_path):
     output = run_script(as_script(code_blocks(DOCS / "tutorial.md")), tmp_path)
     annotators = re.findall(r'"annotator": ?"(annotator\d)"', output)
