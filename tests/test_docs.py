@@ -221,3 +221,14 @@ def test_every_code_block_of_the_docs_is_real(page):
                 check_command(words, where)
         else:
             assert language in ("text", "xml", "yaml", "toml"), f"{where}: a block needs a language"
+
+
+def test_the_readme_is_short_and_links_every_page_of_the_docs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) < 8 * 1024
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = re.findall(r"^  - [^:]+: (\S+\.md)$", nav, re.MULTILINE)
+    assert sorted(pages) == sorted(p.name for p in DOCS.glob("*.md")), "mkdocs.yml's nav and docs/ differ"
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", readme))
+    missing = set(pages) - linked - {"index.md", "changelog.md"}  # the docs' home; CHANGELOG.md itself
+    assert not missing, f"the README links no {sorted(missing)}"

@@ -146,7 +146,7 @@ def labelstudio_api(client: Client, project: int) -> dict:
         "/api/projects/",
         f"/api/projects/{project}/",
         f"/api/tasks/?project={project}",
-        "/api/current-user/whoami/",
+        "/api/current-user/whoami",
         "/api/users/",
         "/api/version/",
         f"/api/projects/{project}/export?exportType=JSON",

@@ -13,8 +13,18 @@ authentication and its REST framework defaults, which our API does not read.
 
 import os
 
-from core.settings.label_studio import *  # noqa: F403
-from core.settings.label_studio import INSTALLED_APPS, STATIC_ROOT
+# Label Studio's settings module reads django.conf.settings while it is being imported (for Sentry),
+# which imports the settings module that DJANGO_SETTINGS_MODULE names, half-built: its own, when
+# Label Studio runs alone. Let it read its own here too.
+_ours, os.environ["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE"), "core.settings.label_studio"
+try:
+    from core.settings.label_studio import *  # noqa: F403
+    from core.settings.label_studio import INSTALLED_APPS, STATIC_ROOT
+finally:
+    if _ours is None:
+        del os.environ["DJANGO_SETTINGS_MODULE"]
+    else:
+        os.environ["DJANGO_SETTINGS_MODULE"] = _ours
 
 INSTALLED_APPS = [
     *INSTALLED_APPS,
