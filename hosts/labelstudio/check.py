@@ -272,6 +272,17 @@ def main() -> int:
             all(s["status"] == 200 for s in before.values()),
             why=json.dumps(before),
         )
+        # The fault that readout_annotations.contrib.labelstudio fixes: a login through the admin's form
+        # is logged out again by Label Studio's inactivity middleware on the next request.
+        loop = Client(server.url)
+        with report.step("without our app: its admin logs in through the Django admin's login form"):
+            loop.admin_login(ADMIN, PASSWORD)
+        answer = loop.get("/admin/")
+        report.check(
+            "without our app: the next request is logged out again (the login loop the contrib app ends)",
+            answer.status == 302 and "login" in (answer.headers.get("Location") or ""),
+            why=repr(answer),
+        )
         server.stop()
         server = None
 
