@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import attribution
+from . import attribution, zones
 from . import text as text_module
 from .conf import app_settings
 from .models import Annotation, Origin, Readout
@@ -207,10 +207,10 @@ def _create(**fields) -> ImportResult:
 
 
 def _zone(name: str, timezone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone") from None
+    found = zones.zone(timezone)
+    if found is None:
+        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone")
+    return found
 
 
 def _slug(name: str, slug: str | None) -> str:

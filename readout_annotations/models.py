@@ -33,6 +33,7 @@ from django.utils.timezone import is_naive, make_aware
 from django.utils.translation import gettext_lazy as _
 
 from . import text as text_module
+from . import zones
 
 ADJUDICATE_PERMISSION = "readout_annotations.adjudicate_annotation"
 
@@ -198,13 +199,9 @@ class Readout(SlugModel):
     def clean(self) -> None:
         super().clean()
         self.validate_text_unchanged()
-        if self.timezone:
-            try:
-                zoneinfo.ZoneInfo(self.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValidationError(
-                    {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
-                ) from None
+        if self.timezone and zones.zone(self.timezone) is None:
+            message = _("Unknown time zone %(zone)r.") % {"zone": self.timezone}
+            raise ValidationError({"timezone": message}, code="invalid")
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
