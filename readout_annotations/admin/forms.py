@@ -10,7 +10,6 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Annotation, Attribution, Mode, Speaker, Stance, StanceValue, Target
-from ..records import ResolvedRecord
 
 
 def autocomplete(form_field: forms.ModelChoiceField, model_field, admin_site) -> None:
@@ -118,16 +117,19 @@ def reading_forms(data, *, admin_site, source: Annotation | None = None):
     return form, stances
 
 
-def resolved_reading(statement, form: ReadingForm, stances: BaseStanceFormSet) -> ResolvedRecord:
+def reading_record(statement, form: ReadingForm, stances: BaseStanceFormSet) -> dict:
+    """The valid forms as the record (plus note) the write service takes (``annotating``)."""
     data = form.cleaned_data
-    return ResolvedRecord(
-        statement=statement,
-        speaker=data["speaker"],
-        attribution=data["attribution"],
-        mode=data["mode"],
-        cue=data["cue"],
-        stances=stances.stances(),
-    )
+    return {
+        "readout": statement.readout.slug,
+        "statement": statement.number,
+        "speaker": data["speaker"].slug if data["speaker"] else None,
+        "attribution": data["attribution"],
+        "mode": data["mode"],
+        "cue": data["cue"],
+        "stances": [{"target": target.slug, "stance": value} for target, value in stances.stances()],
+        "note": data["note"],
+    }
 
 
 class BulkTagForm(forms.Form):

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
@@ -21,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from ..adjudication import accept, accept_agreed, agreed_statements
 from ..models import Annotation, Origin, Readout, Stance, Statement
-from .annotate import paragraph_of, save_reading, statement_url
+from .annotate import add_reading_errors, paragraph_of, save_reading, statement_url
 from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
-from .forms import reading_forms, resolved_reading
+from .forms import reading_forms, reading_record
 
 
 def require_reviewer(request) -> None:
@@ -206,16 +207,10 @@ def gold_view(model_admin, request, object_id):
             compared = Annotation.objects.filter(pk__in=source_ids(request, statement))
             try:
                 with transaction.atomic():
-                    own = save_reading(
-                        statement,
-                        request.user,
-                        resolved_reading(statement, form, stances),
-                        note=form.cleaned_data["note"],
-                        allow_gold=True,
-                    )
+                    own = save_reading(statement, request.user, reading_record(statement, form, stances))
                     accept(own, request.user, sources=compared)
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                add_reading_errors(form, stances, error)
             else:
                 messages.success(
                     request, _("Statement %(number)s has a new gold reading.") % {"number": statement.number}
@@ -251,9 +246,10 @@ def progress_view(model_admin, request, object_id):
     readout = get_object_or_404(Readout, pk=object_id)
     require_reviewer(request)
     statements = list(readout.statements.select_related("gold_annotation__speaker").order_by("number"))
+    username = f"annotator__{get_user_model().USERNAME_FIELD}"  # hosts that log in by e-mail have no username
     done = (
         Annotation.objects.filter(statement__readout=readout)
-        .values_list("statement_id", "annotator__username", "origin", "machine_name", "speaker_id", "speaker__name")
+        .values_list("statement_id", username, "origin", "machine_name", "speaker_id", "speaker__name")
         .order_by()
     )
     by_statement: dict[int, dict[str, tuple]] = {}
