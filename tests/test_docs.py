@@ -237,3 +237,15 @@ def test_the_readme_is_short_and_links_every_page_of_the_docs():
     linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", readme))
     missing = set(pages) - linked - {"index.md", "changelog.md"}  # the docs' home; CHANGELOG.md itself
     assert not missing, f"the README links no {sorted(missing)}"
+
+
+def test_the_configuration_page_names_every_setting_and_check():
+    from readout_annotations import checks
+    from readout_annotations.conf import DEFAULTS, PREFIX
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = [PREFIX + name for name in DEFAULTS if f"`{PREFIX}{name}`" not in page]
+    assert not missing, f"docs/configuration.md lacks {missing}"
+    source = Path(checks.__file__).read_text(encoding="utf-8")
+    ids = sorted(set(re.findall(r"readout_annotations\.(E\d{3})", source)))
+    assert ids and not [i for i in ids if i not in page], f"docs/configuration.md lacks checks of {ids}"
