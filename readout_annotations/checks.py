@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 
-from . import zones
 from .conf import PREFIX, app_settings
 
 REQUIRED_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "rest_framework")
@@ -19,7 +20,9 @@ def _positive_int(value: object) -> bool:
 def check_settings(app_configs=None, **kwargs) -> list[Error]:
     errors = []
     zone = app_settings.TIMEZONE
-    if zones.zone(zone) is None:
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError, OSError):  # "Asia" is a folder
         errors.append(
             Error(
                 f"{PREFIX}TIMEZONE is {zone!r}, which is not an IANA time zone.",

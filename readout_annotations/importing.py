@@ -28,7 +28,7 @@ import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -37,7 +37,7 @@ from django.db.models.functions import Lower
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import proposers, zones
+from . import proposers
 from . import text as text_module
 from .conf import app_settings
 from .models import Annotation, Origin, Readout
@@ -216,10 +216,10 @@ def _create(**fields) -> ImportResult:
 
 
 def _zone(name: str, timezone: str) -> ZoneInfo:
-    found = zones.zone(timezone)
-    if found is None:
-        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone")
-    return found
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
+        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone") from None
 
 
 def _slug(name: str, slug: str | None) -> str:
