@@ -4,6 +4,7 @@
     nox -s tests                 # the suite on each Django
     nox -s "host(4.2)"           # one startproject host
     nox -s doccano               # doccano 1.8.4 as the host
+    nox -s labelstudio           # Label Studio 1.23.2 as the host
     nox -s tests -- -k agreement # pytest arguments after --
 
 Every session installs the same wheel, built once per run (or the one ``READOUT_WHEEL`` names),
@@ -115,3 +116,23 @@ def doccano(session: nox.Session) -> None:
     shutil.rmtree(work, ignore_errors=True)
     session.chdir(session.create_tmp())
     session.run("python", str(ROOT / "hosts" / "doccano" / "check.py"), "--workdir", str(work), *session.posargs)
+
+
+@nox.session(python=DJANGO["5.2"][0])
+def labelstudio(session: nox.Session) -> None:
+    """Label Studio 1.23.2 as the host, with its own pins (Django 5.2, REST framework 3.17) unchanged."""
+    session.install("label-studio==1.23.2")
+    pinned = session.run("python", "-m", "pip", "freeze", silent=True)
+    session.install(wheel(session))
+    installed = session.run("python", "-m", "pip", "freeze", silent=True)
+    before = dict(line.split("==", 1) for line in pinned.splitlines() if "==" in line)
+    after = dict(line.split("==", 1) for line in installed.splitlines() if "==" in line)
+    changed = {name: (before[name], after.get(name)) for name in before if after.get(name) != before[name]}
+    if changed:
+        session.error(f"installing the wheel changed Label Studio's pins: {changed}")
+    added = sorted(set(after) - set(before))
+    session.log(f"the wheel kept every pin of Label Studio and added {', '.join(added)}")
+    work = Path(session.create_tmp()).resolve() / "labelstudio"
+    shutil.rmtree(work, ignore_errors=True)
+    session.chdir(session.create_tmp())
+    session.run("python", str(ROOT / "hosts" / "labelstudio" / "check.py"), "--workdir", str(work), *session.posargs)

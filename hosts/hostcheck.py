@@ -408,7 +408,7 @@ def check_api(
     created = None
     body = {
         "readout": readout,
-        "statement": 1,
+        "statement": 27,  # "Lukashenko said that Belarus fully agrees with ...": the guideline wants the cue in it
         "speaker": speaker,
         "attribution": "explicit",
         "mode": "indirect",

@@ -1,3 +1,3 @@
 """Tag statements in diplomatic readouts by speaker and stance."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,4 +1,4 @@
-"""Take the README's screenshots of the admin workbench (1280×800) into docs/screenshots/.
+"""Take the documentation's screenshots of the admin workbench (1280×800) into docs/screenshots/.
 
 Builds a throwaway SQLite database with the seed readout (gold from the fixture), the demo
 users, and two annotators' readings of every statement that differ here and there; serves it

@@ -148,6 +148,35 @@ def test_the_check_command_fails_without_rest_framework():
     assert "HINT: Add 'rest_framework' to INSTALLED_APPS." in str(info.value)
 
 
+@pytest.mark.parametrize("zone", ["Asia", "America", "Etc"])
+def test_a_folder_of_the_zone_database_is_no_zone_by_every_route(zone, tmp_path, admin_client):
+    """With the ``tzdata`` package installed (the test extra installs it), ``ZoneInfo("Asia")`` raises
+    ``IsADirectoryError``, not ``ZoneInfoNotFoundError``: the setting's check, the import command,
+    the import API and the readout's validation all refuse it as an unknown zone."""
+    import importlib.util
+
+    from django.core.exceptions import ValidationError
+    from django.core.management import CommandError
+
+    from readout_annotations.models import Readout
+
+    assert importlib.util.find_spec("tzdata"), "the test extra installs tzdata"
+    with override_settings(READOUT_ANNOTATIONS_TIMEZONE=zone):
+        assert [e.id for e in check_settings()] == ["readout_annotations.E001"]
+    path = tmp_path / "zoned.txt"
+    path.write_text("A title\n2023-03-01 10:00\n\nXi said that it is fine.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=f"unknown time zone '{zone}'"):
+        call_command("import_readout", str(path), "--timezone", zone)
+    answer = admin_client.post(
+        f"/api/readouts/import/?slug=zoned&timezone={zone}", data=path.read_bytes(), content_type="text/plain"
+    )
+    assert answer.status_code == 400 and "timezone" in answer.json(), answer.content
+    readout = Readout(slug="zoned", title="t", text="x", timezone=zone)
+    with pytest.raises(ValidationError, match="Unknown time zone"):
+        readout.clean()
+    assert not Readout.objects.filter(slug="zoned").exists()
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [

@@ -75,6 +75,10 @@ SETTINGS = {
         "ModeEnum": "readout_annotations.models.Mode",
         "OriginEnum": "readout_annotations.models.Origin",
         "StanceValueEnum": "readout_annotations.models.StanceValue",
+        # Three choice sets share the field name "status": name each, or drf-spectacular guesses.
+        "ReadoutStatusEnum": "readout_annotations.reliability.ReadoutStatus",
+        "ReviewStatusEnum": "readout_annotations.models.ReviewStatus",
+        "JobStatusEnum": "readout_annotations.models.JobStatus",
     },
     "PREPROCESSING_HOOKS": ["readout_annotations.api.schema.only_this_api"],
     "POSTPROCESSING_HOOKS": [

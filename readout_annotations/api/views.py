@@ -104,7 +104,8 @@ def in_use_message(error: ProtectedError) -> str:
 
 
 class ApiViewMixin:
-    """What every view of the API sets for itself, whatever the host's defaults."""
+    # What every view of the API sets for itself, whatever the host's defaults. (A comment, not a
+    # docstring: drf-spectacular would describe every view without a docstring of its own with it.)
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     parser_classes = [JSONParser]

@@ -1,0 +1,1 @@
+"""Optional glue for particular hosts; each subpackage is an app a host adds to ``INSTALLED_APPS``."""
