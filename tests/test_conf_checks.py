@@ -24,6 +24,7 @@ def test_defaults():
         "ANNOTATIONS_PER_STATEMENT": 2,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 1000,
+        "GUIDELINE_URL": "",
     }
     assert not any(hasattr(settings, f"READOUT_ANNOTATIONS_{name}") for name in DEFAULTS)
 
