@@ -6,20 +6,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from .. import vocabulary
 from ..conf import app_settings
 from ..models import Annotation, Origin, ReviewStatus, Speaker, Stance, Statement, Target
 from ..records import ResolvedRecord, apply_record
-from .catalog import ranked
+from .catalog import ANYWHERE, ranked
 from .common import WORKBENCH_MEDIA, is_reviewer, layout
 from .forms import ProposeSpeakerForm, ProposeTargetForm, VocabularySelect, reading_forms, resolved_reading
 
@@ -248,22 +247,19 @@ def _vocabulary_model(name: str):
 def lookup_view(model_admin, request, name: str):
     """Select2's JSON for the speaker or target picker: ``?term=&page=``, ranked (``catalog.ranked``)
     among what this user may use. Each result: ``id``, ``text`` (the name), ``slug``, ``kind``,
-    ``proposed`` and, for targets, ``parent`` and ``description`` (at most 140 characters).
+    ``proposed``, ``rank`` (``catalog.EXACT`` 0 to ``ANYWHERE`` 3) and, for targets, ``parent`` and ``description`` (at most 140 characters).
     Two queries whatever the size of the vocabulary."""
     model = _vocabulary_model(name)
     if not can_annotate(request.user):
         raise PermissionDenied
     page = request.GET.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    fields = ["pk", "name", "slug", "kind", "status"]
+    term = request.GET.get("term", "")
+    fields = ["pk", "name", "slug", "kind", "status", *(["rank"] if term.strip() else [])]
     if model is Target:
         fields += ["parent__name", "description"]
     start = (page - 1) * LOOKUP_PAGE
-    rows = list(
-        ranked(model.objects.usable_by(request.user), request.GET.get("term", "")).values(*fields)[
-            start : start + LOOKUP_PAGE + 1
-        ]
-    )
+    rows = list(ranked(model.objects.usable_by(request.user), term).values(*fields)[start : start + LOOKUP_PAGE + 1])
     kinds = dict(model._meta.get_field("kind").choices)
     results = [
         {
@@ -272,6 +268,7 @@ def lookup_view(model_admin, request, name: str):
             "slug": row["slug"],
             "kind": str(kinds.get(row["kind"], row["kind"])),
             "proposed": row["status"] == ReviewStatus.PROPOSED,
+            "rank": row.get("rank", ANYWHERE),
             **(
                 {"parent": row["parent__name"] or "", "description": Truncator(row["description"]).chars(140)}
                 if model is Target
@@ -283,7 +280,6 @@ def lookup_view(model_admin, request, name: str):
     return JsonResponse({"results": results, "pagination": {"more": len(rows) > LOOKUP_PAGE}})
 
 
-@require_POST
 def propose_view(model_admin, request, name: str):
     """Propose a speaker or target from the annotation form (``vocabulary.propose_*``).
 
@@ -292,6 +288,8 @@ def propose_view(model_admin, request, name: str):
     written; 403 for a user who may not annotate.
     """
     model = _vocabulary_model(name)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not can_annotate(request.user):
         raise PermissionDenied
     form_class = ProposeTargetForm if model is Target else ProposeSpeakerForm

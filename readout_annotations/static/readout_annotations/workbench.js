@@ -15,6 +15,7 @@
 
     // ------------------------------------------------------------------ pickers
 
+    const ANYWHERE = 3;  // catalog.ANYWHERE: the term only occurs inside a name
     const SPEAKER_KINDS = [
         ['person', gettext('person')], ['group', gettext('group')], ['organization', gettext('organization')],
         ['state', gettext('state')], ['publisher', gettext('publisher')],
@@ -99,7 +100,12 @@
                     let results = data.results;
                     const exact = results.some((item) => item.text.toLowerCase() === term.toLowerCase());
                     if (term && !exact && !dialog && (params.page || 1) === 1) {
-                        results = results.concat(proposals(vocabulary, term));
+                        // Nothing whose name, slug or alias starts a word with the term (only
+                        // names that merely contain it, such as a group naming its members):
+                        // proposing the new name comes first, so Enter never picks the group.
+                        const weak = results.every((item) => item.rank === ANYWHERE);
+                        const offered = proposals(vocabulary, term);
+                        results = weak ? [offered[0], ...results, ...offered.slice(1)] : results.concat(offered);
                     }
                     return {results, pagination: data.pagination};
                 },
