@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
 
-from readout_annotations.attribution import create_proposals
 from readout_annotations.admin.catalog import ranked
+from readout_annotations.attribution import create_proposals
 from readout_annotations.models import Annotation, ReviewStatus, Speaker, Target
 
 from .test_admin import url
@@ -42,7 +41,10 @@ BUDGET = {"proposal right": 4, "new speaker and a stance": 12}
 
 FORM_STATE = """() => {
   const form = document.getElementById('ra-reading-form');
-  const checked = (name) => { const input = form.querySelector(`input[name=${name}]:checked`); return input ? input.value : null; };
+  const checked = (name) => {
+    const input = form.querySelector(`input[name=${name}]:checked`);
+    return input ? input.value : null;
+  };
   const chosen = (select) => select.value ? select.selectedOptions[0].text : null;
   return {
     number: Number(form.dataset.number),

@@ -247,7 +247,8 @@ def _vocabulary_model(name: str):
 def lookup_view(model_admin, request, name: str):
     """Select2's JSON for the speaker or target picker: ``?term=&page=``, ranked (``catalog.ranked``)
     among what this user may use. Each result: ``id``, ``text`` (the name), ``slug``, ``kind``,
-    ``proposed``, ``rank`` (``catalog.EXACT`` 0 to ``ANYWHERE`` 3) and, for targets, ``parent`` and ``description`` (at most 140 characters).
+    ``proposed``, ``rank`` (``catalog.EXACT`` 0 to ``ANYWHERE`` 3) and, for targets, ``parent``
+    and ``description`` (at most 140 characters).
     Two queries whatever the size of the vocabulary."""
     model = _vocabulary_model(name)
     if not can_annotate(request.user):
