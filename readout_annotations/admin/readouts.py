@@ -25,7 +25,7 @@ from .common import is_reviewer
 
 @admin.register(Readout)
 class ReadoutAdmin(admin.ModelAdmin):
-    list_display = ("title", "published_at", "publisher", status_column, "progress_column")
+    list_display = ("title_column", "published_at", "publisher", status_column, "progress_column")
     list_filter = ("published_at", "publisher", "language")
     search_fields = ("title", "slug", "publisher")
     date_hierarchy = "published_at"
@@ -81,6 +81,13 @@ class ReadoutAdmin(admin.ModelAdmin):
             percent,
             gold,
             total,
+        )
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_column(self, obj: Readout):
+        """The title with the slug and the publication day beside it: readouts titled alike differ."""
+        return format_html(
+            '{} <span class="ra-quiet">{} · {}</span>', obj.title, obj.slug, obj.published_on or obj.published_at.date()
         )
 
     def get_list_display(self, request):
