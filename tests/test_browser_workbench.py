@@ -73,6 +73,12 @@ TEXT_BOX = """([start, end]) => {
 }"""
 
 
+# The elements that reach past the window's right edge (to say what overflows).
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 @dataclass
 class Gold:
     speaker: str | None
@@ -289,3 +295,96 @@ def gold_of_annotator(readout, user) -> dict[int, Gold]:
         )
         for a in readings
     }
+
+
+def test_focus_labels_and_proposing_a_target_from_the_form(browser, live_server, annotator):  # noqa: F811
+    from .conftest import make_readout
+    from .test_admin import annotate, catalog
+
+    xi, _, taiwan, _ = catalog()
+    core = Target.objects.create(slug="core-interests", name="Core interests", kind="principle")
+    readout = make_readout("dialog", "Xi said that China opposes interference in Tibet.")
+    statement = readout.statements.get()
+    proposal = annotate(statement, None, speaker=xi, mode="indirect", cue="said", stances=[(taiwan, "favor")])
+    proposal.note = "explicit: a known name before a cue"
+    proposal.save()
+
+    page = log_in(browser, live_server, "annotator1")
+    page.goto(live_server.url + url("statement_annotate", statement.pk))
+    page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+    # the first field has focus; the proposal is marked, with its why
+    assert page.evaluate("() => document.activeElement.name") == "attribution"
+    assert "explicit: a known name before a cue" in page.inner_text(".ra-proposal-note")
+    assert page.locator(".ra-field.ra-proposed").count() == 5
+    # every field is named for a screen reader, each stance group by its target
+    for role, name in (("radiogroup", "attribution"), ("radiogroup", "mode"), ("radiogroup", "Stance on Taiwan")):
+        assert page.get_by_role(role, name=name, exact=True).count() == 1, name
+    assert page.get_by_role("textbox", name="Cue", exact=True).count() == 1
+    assert page.locator("details.ra-note summary").is_visible()
+
+    # "Tibet" is nobody's target yet: propose it, under "Core interests", from the form
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+    page.keyboard.type("Tibet")
+    page.locator(".select2-results__option", has_text="propose a new target “Tibet”").wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ra-propose-target[open]")
+    assert page.input_value("#id_propose_name") == "Tibet"
+    page.select_option("#id_propose_kind", "policy")
+    page.click("#id_propose_parent + .select2 .select2-selection")
+    page.keyboard.type("core")
+    page.locator(".select2-results__option", has_text="Core interests").wait_for()
+    page.keyboard.press("Enter")
+    page.click("#ra-propose-target input[type=submit]")
+    page.wait_for_selector("#ra-propose-target", state="hidden")
+    tibet = Target.objects.get(name="Tibet")
+    assert (tibet.kind, tibet.parent, tibet.status, tibet.proposed_by) == ("policy", core, "proposed", annotator)
+    assert page.get_by_role("radiogroup", name="Stance on Tibet", exact=True).count() == 1
+    page.keyboard.press("a")  # against, on the row just filled
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(lambda address: "/annotate/" not in address)
+    mine = Annotation.objects.get(annotator=annotator)
+    assert (mine.speaker, mine.attribution, mine.mode, mine.cue) == (xi, "explicit", "indirect", "said")
+    assert {(s.target.name, s.stance) for s in mine.stances.all()} == {("Taiwan", "favor"), ("Tibet", "against")}
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_workbench_screens_fit_1000_and_1400_pixels(browser, live_server, annotator, other_annotator, reviewer, width):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    from .conftest import make_readout
+    from .test_admin import annotate, catalog, sentences
+
+    xi, lukashenko, taiwan, bri = catalog()
+    readout = make_readout("layout", sentences(6, per_paragraph=6))
+    statement = readout.statements.get(number=3)
+    readers = [annotator, other_annotator]
+    for n in range(5):  # seven readings to compare: wider than the screen
+        readers.append(get_user_model().objects.create_user(f"extra{n}", password="pw", is_staff=True))
+    for n, user in enumerate(readers):
+        annotate(
+            statement, user, speaker=(xi, lukashenko)[n % 2], cue="says", stances=[(taiwan, "favor"), (bri, "against")]
+        )
+
+    def fits(page, address: str) -> None:
+        page.goto(live_server.url + address)
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            print(page.evaluate(WIDEST))
+        assert overflow <= 0, (address, width, overflow)
+
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": width, "height": 800})
+    fits(page, url("statement_changelist") + "?status=all")
+    fits(page, url("statement_annotate", statement.pk))
+    page.context.close()
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": width, "height": 800})
+    fits(page, url("statement_compare", statement.pk))
+    box = page.evaluate(
+        "() => { const b = document.querySelector('.ra-compare-scroll'); return [b.scrollWidth, b.clientWidth]; }"
+    )
+    if width == 1000:
+        assert box[0] > box[1]  # the comparison scrolls sideways inside its box
+    page.context.close()
