@@ -391,8 +391,8 @@ def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportR
                         origin=origin,
                         gold=gold,
                         gold_statement=statement if gold else None,
-                        machine_name=str(record.get("machine_name") or ""),
-                        machine_version=str(record.get("machine_version") or ""),
+                        machine_name=str(record.get("model_name") or record.get("machine_name") or ""),
+                        machine_version=str(record.get("model_version") or record.get("machine_version") or ""),
                     )
                     annotation = apply_record(resolved, annotation=new)
                     created_here.add(annotation.pk)

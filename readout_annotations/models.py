@@ -33,6 +33,7 @@ from django.utils.timezone import is_naive, make_aware
 from django.utils.translation import gettext_lazy as _
 
 from . import text as text_module
+from .roles import is_reviewer
 
 ADJUDICATE_PERMISSION = "readout_annotations.adjudicate_annotation"
 
@@ -99,7 +100,7 @@ class ReadoutQuerySet(models.QuerySet):
         """
         statements = Statement.objects.filter(readout=OuterRef("pk"))
         gold = statements.filter(gold_annotation__isnull=False)
-        if user is not None and not user.has_perm(ADJUDICATE_PERMISSION):
+        if user is not None and not is_reviewer(user):
             gold = gold.filter(gold_annotation__annotator=user)
         mine = statements.filter(Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user)))
         return self.annotate(
@@ -275,7 +276,7 @@ class ProposableQuerySet(models.QuerySet):
     def usable_by(self, user):
         """What ``user`` may pick in a reading: confirmed rows, machine proposals, and their own
         proposals (an annotator never sees another annotator's proposed names). Reviewers: all."""
-        if user is not None and user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION):
+        if is_reviewer(user):
             return self
         usable = Q(status=ReviewStatus.CONFIRMED) | Q(status=ReviewStatus.PROPOSED, proposed_by__isnull=True)
         if user is not None and user.is_authenticated:
@@ -594,7 +595,7 @@ class AnnotationQuerySet(models.QuerySet):
         """Reviewers see every annotation; anyone else only their own (blind annotation)."""
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.has_perm(ADJUDICATE_PERMISSION):
+        if is_reviewer(user):
             return self
         return self.filter(annotator=user)
 

@@ -6,11 +6,15 @@ A record describes one reading of one statement::
      "start": 812, "end": 1012, "text": "...", "speaker": "xi-jinping",
      "speaker_name": "Xi Jinping", "attribution": "explicit", "mode": "indirect",
      "cue": "emphasized", "stances": [{"target": "taiwan", "target_name": "Taiwan",
-     "stance": "favor"}], "annotator": "annotator1", "origin": "human", "gold": true}
+     "stance": "favor"}], "annotator": "annotator1", "origin": "human",
+     "model_name": null, "model_version": null, "gold": true}
+
+``model_name`` and ``model_version`` name the machine (proposer or importing model) behind
+a reading that is not a person's: null for a human reading.
 
 A statement without a reading (no gold yet) has ``speaker``, ``speaker_name``,
-``attribution``, ``mode``, ``cue``, ``annotator`` and ``origin`` null, ``stances``
-empty and ``gold`` false.
+``attribution``, ``mode``, ``cue``, ``annotator``, ``origin``, ``model_name`` and
+``model_version`` null, ``stances`` empty and ``gold`` false.
 
 Reading a record back (``RecordResolver.resolve``) checks every field against the
 database and raises one ``ValidationError`` keyed by field; ``apply_record`` then
@@ -21,10 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -56,6 +62,8 @@ RECORD_FIELDS = (
     "stances",
     "annotator",
     "origin",
+    "model_name",
+    "model_version",
     "gold",
 )
 
@@ -71,84 +79,152 @@ WRITABLE_FIELDS = (
 )
 
 
-def build_record(statement: Statement, annotation: Annotation | None = None) -> dict:
-    """The canonical record of ``statement`` as read by ``annotation`` (or unread, when None).
+#: Rows per batch: one query reads a batch's rows, one more its stances.
+BATCH = 1000
 
-    Expects ``statement.readout``, ``annotation.speaker``, ``annotation.annotator`` and
-    ``annotation.stances`` (with targets) to be loaded already: see
-    ``StatementQuerySet.with_gold`` and ``AnnotationQuerySet.for_records``.
+_STATEMENT_COLUMNS = ("readout__slug", "number", "paragraph", "start", "end", "text")
+_READING_COLUMNS = (
+    "id",
+    "speaker__slug",
+    "speaker__name",
+    "attribution",
+    "mode",
+    "cue",
+    "annotator_id",
+    "origin",
+    "machine_name",
+    "machine_version",
+    "gold",
+    "version",
+)
+
+
+def _columns(model) -> tuple[str, ...]:
+    """The columns ``read`` fetches, one layout for both models: statement id, the statement's
+    columns, the reading's columns, the annotator's username."""
+    username = f"annotator__{get_user_model().USERNAME_FIELD}"
+    if model is Statement:
+        return ("id", *_STATEMENT_COLUMNS, *(f"gold_annotation__{c}" for c in (*_READING_COLUMNS, username)))
+    return ("statement_id", *(f"statement__{c}" for c in _STATEMENT_COLUMNS), *_READING_COLUMNS, username)
+
+
+def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, int, int | None, int | None]]:
+    """Canonical records built from rows: ``(record, statement id, annotation id, version)`` each.
+
+    ``queryset``, ordered as the records should come, is either a ``Statement`` queryset (one
+    record per statement, read by its gold annotation or unread) or an ``Annotation`` queryset
+    (one record per annotation). Rows come through ``values_list`` a batch at a time (one query
+    per batch, one more for the batch's stances): no model instance is made and memory stays
+    flat however many rows there are. With a ``reader`` who is not a reviewer, a statement's
+    gold reading shows only when it is the reader's own (blind annotation); annotation id and
+    version are then None for the statements it hides.
     """
-    record = {
-        "readout": statement.readout.slug,
-        "statement": statement.number,
-        "paragraph": statement.paragraph,
-        "start": statement.start,
-        "end": statement.end,
-        "text": statement.text,
-        "speaker": None,
-        "speaker_name": None,
-        "attribution": None,
-        "mode": None,
-        "cue": None,
-        "stances": [],
-        "annotator": None,
-        "origin": None,
-        "gold": False,
-    }
-    if annotation is not None:
-        speaker = annotation.speaker
-        annotator = annotation.annotator
-        record.update(
-            speaker=speaker.slug if speaker else None,
-            speaker_name=speaker.name if speaker else None,
-            attribution=annotation.attribution,
-            mode=annotation.mode or None,
-            cue=annotation.cue,
-            stances=stance_entries(annotation),
-            annotator=annotator.get_username() if annotator else None,
-            origin=annotation.origin,
-            gold=annotation.gold,
-        )
-    return record
+    model = queryset.model
+    hide_gold_of = None if reader is None or reader.has_perm(ADJUDICATE_PERMISSION) else reader.pk
+    rows = queryset.prefetch_related(None).values_list(*_columns(model)).iterator(chunk_size=batch)
+    using = queryset.db
+    while True:
+        chunk = list(islice(rows, batch))
+        if not chunk:
+            return
+        stances = _stances(using, [row[7] for row in chunk if row[7] is not None])
+        for row in chunk:
+            (statement_id, readout, number, paragraph, start, end, text, pk, speaker, speaker_name) = row[:10]
+            (attribution, mode, cue, annotator_id, origin, machine_name, machine_version, gold, version) = row[10:19]
+            if pk is not None and hide_gold_of is not None and annotator_id != hide_gold_of and gold:
+                pk = None
+            if pk is None:
+                record = {
+                    "readout": readout,
+                    "statement": number,
+                    "paragraph": paragraph,
+                    "start": start,
+                    "end": end,
+                    "text": text,
+                    "speaker": None,
+                    "speaker_name": None,
+                    "attribution": None,
+                    "mode": None,
+                    "cue": None,
+                    "stances": [],
+                    "annotator": None,
+                    "origin": None,
+                    "model_name": None,
+                    "model_version": None,
+                    "gold": False,
+                }
+                yield record, statement_id, None, None
+                continue
+            human = origin == Origin.HUMAN
+            record = {
+                "readout": readout,
+                "statement": number,
+                "paragraph": paragraph,
+                "start": start,
+                "end": end,
+                "text": text,
+                "speaker": speaker,
+                "speaker_name": speaker_name,
+                "attribution": attribution,
+                "mode": mode or None,
+                "cue": cue,
+                "stances": stances.get(pk, []),
+                "annotator": row[19],
+                "origin": origin,
+                "model_name": None if human else machine_name or None,
+                "model_version": None if human else machine_version or None,
+                "gold": gold,
+            }
+            yield record, statement_id, pk, version
 
 
-def stance_entries(annotation: Annotation) -> list[dict]:
-    entries = [
-        {"target": s.target.slug, "target_name": s.target.name, "stance": s.stance} for s in annotation.stances.all()
-    ]
-    return sorted(entries, key=lambda entry: entry["target"])
+def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
+    """The stances of these annotations, each list sorted by target slug, in one query."""
+    grouped: dict[int, list[dict]] = {}
+    if not annotation_ids:
+        return grouped
+    rows = (
+        Stance.objects.using(using)
+        .filter(annotation_id__in=annotation_ids)
+        .order_by("annotation_id", "target__slug")
+        .values_list("annotation_id", "target__slug", "target__name", "stance")
+    )
+    for annotation_id, slug, name, stance in rows:
+        entry = {"target": slug, "target_name": name, "stance": stance}
+        if annotation_id in grouped:
+            grouped[annotation_id].append(entry)
+        else:
+            grouped[annotation_id] = [entry]
+    return grouped
 
 
-def annotation_record(annotation: Annotation) -> dict:
-    return build_record(annotation.statement, annotation)
+def records_of(queryset, *, reader=None) -> Iterator[dict]:
+    """The records of ``read``, without the ids."""
+    for record, _statement, _annotation, _version in read(queryset, reader=reader):
+        yield record
 
 
-def gold_records(statements: Iterable[Statement] | None = None, *, chunk_size: int = 2000) -> Iterator[dict]:
-    """One record per statement, read by its gold annotation (or unread), streamed."""
+def annotation_record(annotation: Annotation | int) -> dict:
+    """The record of one annotation (given or by primary key), read from the database."""
+    pk = annotation if isinstance(annotation, int) else annotation.pk
+    return next(records_of(Annotation.objects.filter(pk=pk)))
+
+
+def gold_records(statements: QuerySet | None = None) -> Iterator[dict]:
+    """One record per statement, read by its gold annotation (or unread), ordered by readout
+    slug and number, streamed."""
     queryset = Statement.objects.all() if statements is None else statements
-    for statement in queryset.with_gold().order_by("readout__slug", "number").iterator(chunk_size=chunk_size):
-        yield build_record(statement, _gold_of(statement))
+    return records_of(queryset.order_by("readout__slug", "number"))
 
 
-def all_records(annotations: Iterable[Annotation] | None = None, *, chunk_size: int = 2000) -> Iterator[dict]:
-    """One record per annotation, streamed."""
+def all_records(annotations: QuerySet | None = None) -> Iterator[dict]:
+    """One record per annotation, ordered by readout slug, statement number and id, streamed.
+
+    The annotations are walked a batch of statements at a time (see ``export_records``).
+    """
     queryset = Annotation.objects.all() if annotations is None else annotations
-    ordered = queryset.for_records().order_by("statement__readout__slug", "statement__number", "pk")
-    for annotation in ordered.iterator(chunk_size=chunk_size):
-        yield annotation_record(annotation)
-
-
-def _gold_of(statement: Statement) -> Annotation | None:
-    try:
-        return statement.gold_annotation
-    except Annotation.DoesNotExist:
-        return None
-
-
-#: Statements per batch when annotations are exported (each batch: one query, plus one for stances).
-EXPORT_BATCH = 1000
-#: Readout fields a record does not need: never fetched with a record (the text would come with each).
-UNNEEDED_READOUT_FIELDS = ("text", "notes")
+    statements = Statement.objects.filter(Exists(queryset.filter(statement=OuterRef("pk"))))
+    return _in_batches(queryset, statements)
 
 
 def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> Iterator[dict]:
@@ -161,43 +237,45 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
     Memory stays flat however many records there are: statements are walked in order through
     their indexes, and annotations are fetched for a batch of statements at a time (ordering a
     whole table of annotations by readout and statement would make the database sort them all
-    before the first row comes out). The readout's text is never fetched with a record.
+    before the first row comes out).
     """
     slugs = list(readouts)
     statements = Statement.objects.all()
     if slugs:
         statements = statements.filter(readout__slug__in=slugs)
-    reviewer = user is None or user.has_perm(ADJUDICATE_PERMISSION)
     if not all:
-        statements = statements.defer(*(f"readout__{f}" for f in UNNEEDED_READOUT_FIELDS))
-        if reviewer:
-            return gold_records(statements)
-        return _own_gold_records(statements, user)
+        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+    reviewer = user is None or user.has_perm(ADJUDICATE_PERMISSION)
     annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
-    annotations = annotations.defer(*(f"statement__readout__{f}" for f in UNNEEDED_READOUT_FIELDS))
-    read = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
-    ids = read.order_by("readout__slug", "number").values_list("pk", flat=True).iterator(chunk_size=EXPORT_BATCH)
-    return _in_batches(annotations, ids)
+    read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
+    return _in_batches(annotations, read_ones)
 
 
-def _own_gold_records(statements, user) -> Iterator[dict]:
-    for statement in statements.with_gold().order_by("readout__slug", "number").iterator(chunk_size=2000):
-        gold = _gold_of(statement)
-        yield build_record(statement, gold if gold is not None and gold.annotator_id == user.pk else None)
-
-
-def _in_batches(annotations, statement_ids: Iterator[int]) -> Iterator[dict]:
-    batch: list[int] = []
-    for pk in statement_ids:
-        batch.append(pk)
-        if len(batch) == EXPORT_BATCH:
-            yield from all_records(annotations.filter(statement_id__in=batch))
-            batch = []
-    if batch:
-        yield from all_records(annotations.filter(statement_id__in=batch))
+def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[dict]:
+    ids = statements.order_by("readout__slug", "number").values_list("pk", flat=True).iterator(chunk_size=BATCH)
+    order = ("statement__readout__slug", "statement__number", "pk")
+    while True:
+        batch = list(islice(ids, BATCH))
+        if not batch:
+            return
+        yield from records_of(annotations.filter(statement_id__in=batch).order_by(*order))
 
 
 # --------------------------------------------------------------------------- reading records back
+
+
+def _writable_fields(annotation: Annotation) -> dict:
+    """What a client may write (``WRITABLE_FIELDS``), as ``annotation`` reads now."""
+    statement, speaker = annotation.statement, annotation.speaker
+    return {
+        "readout": statement.readout.slug,
+        "statement": statement.number,
+        "speaker": speaker.slug if speaker else None,
+        "attribution": annotation.attribution,
+        "mode": annotation.mode or None,
+        "cue": annotation.cue,
+        "stances": [{"target": s.target.slug, "stance": s.stance} for s in annotation.stances.all()],
+    }
 
 
 @dataclass
@@ -243,17 +321,33 @@ class RecordResolver:
             self._targets[slug] = Target.objects.filter(slug=slug).first()
         return self._targets[slug]
 
+    def _load_targets(self, slugs) -> None:
+        """Cache the targets of ``slugs`` in one query."""
+        missing = {slug for slug in slugs if isinstance(slug, str) and slug not in self._targets}
+        if missing:
+            found = {target.slug: target for target in Target.objects.filter(slug__in=missing)}
+            self._targets.update({slug: found.get(slug) for slug in missing})
+
     def resolve(self, data: Mapping, *, instance: Annotation | None = None) -> ResolvedRecord:
         """Check ``data`` (a record, or part of one when ``instance`` supplies the rest)."""
         if not isinstance(data, Mapping):
             raise ValidationError({"non_field_errors": [_("A record must be a JSON object.")]})
         errors: dict[str, list[str]] = {}
-        base = build_record(instance.statement, instance) if instance is not None else {}
+        base = {}
+        if instance is not None:  # what the annotation already names needs no lookup
+            base = _writable_fields(instance)
+            if instance.speaker is not None:
+                self._speakers.setdefault(instance.speaker.slug, instance.speaker)
+            for stance in instance.stances.all():
+                self._targets.setdefault(stance.target.slug, stance.target)
 
         def value(name, default=None):
             return data[name] if name in data else base.get(name, default)
 
-        statement = self._resolve_statement(value("readout"), value("statement"), errors)
+        if instance is not None and value("readout") == base["readout"] and value("statement") == base["statement"]:
+            statement = instance.statement  # the annotation's own statement: nothing to look up
+        else:
+            statement = self._resolve_statement(value("readout"), value("statement"), errors)
         speaker = None
         speaker_slug = value("speaker")
         if speaker_slug not in (None, ""):
@@ -307,6 +401,7 @@ class RecordResolver:
         if not isinstance(entries, list):
             errors["stances"] = [_("Stances must be a list of {target, stance} objects.")]
             return []
+        self._load_targets(entry.get("target") for entry in entries if isinstance(entry, Mapping))
         problems, resolved, seen = [], [], set()
         for position, entry in enumerate(entries, start=1):
             if not isinstance(entry, Mapping):

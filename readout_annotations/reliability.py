@@ -21,8 +21,6 @@ has gold. ``with_status(queryset)`` computes it in SQL for many readouts at once
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,7 +60,6 @@ __all__ = [
     "agreement_report",
     "annotation_rows",
     "attach_status",
-    "collector_paused",
     "compute_fields",
     "readout_progress",
     "readout_units",
@@ -346,24 +343,6 @@ def _most_disagreement(units: Mapping, limit: int, *, by_statement: bool) -> lis
     return [(s, d, p) for _, d, _, s, p in heapq.nlargest(limit, scored)]
 
 
-@contextlib.contextmanager
-def collector_paused():
-    """Pause the cyclic garbage collector while building many small dicts.
-
-    The reliability data holds no reference cycles, but allocating hundreds of thousands
-    of dicts makes the collector walk them again and again (a third of the time for
-    100,000 statements). Reference counting still frees everything; the collector is
-    switched back on afterwards if it was on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compute_fields(
     annotation_rows: Iterable[AnnotationRow],
     stance_rows: Iterable[StanceRow],
@@ -374,11 +353,8 @@ def compute_fields(
 
     Pure: no database. ``agreement_report`` feeds it two queries' rows.
     """
-    with collector_paused():
-        return _compute_fields(annotation_rows, stance_rows, limit)
-
-
-def _compute_fields(annotation_rows, stance_rows, limit: int) -> dict[str, FieldAgreement]:
+    # The cyclic garbage collector stays on: it is the whole process's, and a request thread
+    # that switched it off would switch it off for every other thread serving requests too.
     units, stances = readout_units(annotation_rows, stance_rows)
     result = {}
     for name in FIELDS:

@@ -62,3 +62,14 @@ def ensure_roles() -> dict[str, tuple[Group, bool]]:
         group.permissions.set([available[codename] for codename in codenames])
         result[name] = (group, created)
     return result
+
+
+def is_reviewer(user) -> bool:
+    """Whether ``user`` is a reviewer: sees every annotation and may make one gold.
+
+    The one test of the role, wherever a screen, a query or a rule depends on it (anonymous
+    users and ``None`` are not reviewers).
+    """
+    from .models import ADJUDICATE_PERMISSION
+
+    return bool(user is not None and user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION))

@@ -9,6 +9,7 @@ import re
 
 import django
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -67,7 +68,7 @@ def query_count(client, address: str) -> int:
 
 
 def reading_data(
-    speaker=None, attribution="explicit", mode="", cue="", stances=(), version=None, initial=0, note="", **extra
+    speaker=None, attribution="narration", mode="", cue="", stances=(), version=None, initial=0, note="", **extra
 ):
     """POST data of the annotation screen's form."""
     data = {
@@ -236,6 +237,7 @@ def test_saving_my_annotation(client, small_readout, annotator, other_annotator)
     client.force_login(annotator)
     data = reading_data(
         speaker=xi,
+        attribution="explicit",
         mode="indirect",
         cue="pointed out",
         stances=[(taiwan, "favor"), (bri, "against")],
@@ -397,12 +399,14 @@ def test_bulk_set_speaker(client, small_readout, annotator, other_annotator):
     response = _action(client, "set_speaker", [one, two, three, four], apply="1", speaker=xi.pk, attribution="")
     assert "choose their attribution" in response.content.decode()
     assert not Annotation.objects.filter(annotator=annotator, statement=one).exists()
-    response = _action(client, "set_speaker", [one, two, three, four], apply="1", speaker=xi.pk, attribution="explicit")
+    response = _action(
+        client, "set_speaker", [one, two, three, four], apply="1", speaker=xi.pk, attribution="continued"
+    )
     assert response.status_code == 302
     created = Annotation.objects.get(annotator=annotator, statement=one)
-    assert (created.speaker, created.attribution, created.origin) == (xi, "explicit", Origin.HUMAN)
+    assert (created.speaker, created.attribution, created.origin) == (xi, "continued", Origin.HUMAN)
     mine.refresh_from_db()
-    assert (mine.speaker, mine.attribution) == (xi, "explicit")
+    assert (mine.speaker, mine.attribution) == (xi, "continued")
     assert [(s.target_id, s.stance) for s in mine.stances.all()] == [(taiwan.pk, "favor")]  # stances kept
     assert Annotation.objects.get(annotator=annotator, statement=three).speaker == xi
     theirs.refresh_from_db()
@@ -416,11 +420,32 @@ def test_bulk_set_attribution_keeps_the_speaker(client, small_readout, annotator
     one, two, *_ = small_readout.statements.order_by("number")
     mine = annotate(one, annotator, speaker=xi)
     client.force_login(annotator)
-    response = _action(client, "set_attribution", [one, two], apply="1", attribution="narration")
+    response = _action(client, "set_attribution", [one, two], apply="1", attribution="continued")
     assert response.status_code == 302
     mine.refresh_from_db()
-    assert (mine.speaker, mine.attribution) == (xi, "narration")
-    assert Annotation.objects.get(annotator=annotator, statement=two).attribution == "narration"
+    assert (mine.speaker, mine.attribution) == (xi, "continued")
+    # the guideline refuses a continued reading without a speaker: statement 2 stays unread, and says why
+    assert not Annotation.objects.filter(annotator=annotator, statement=two).exists()
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("Statement 2 not changed" in m and "continued reading needs the speaker" in m for m in shown), shown
+
+
+@pytest.mark.django_db
+def test_bulk_actions_apply_the_guideline(client, small_readout, annotator):
+    """Narration has no speaker: setting it on a reading with a speaker is refused, by statement."""
+    xi, *_ = catalog()
+    one, two, *_ = small_readout.statements.order_by("number")
+    with_speaker = annotate(one, annotator, speaker=xi, attribution="continued")
+    without = annotate(two, annotator, attribution="continued")
+    client.force_login(annotator)
+    response = _action(client, "set_attribution", [one, two], apply="1", attribution="narration")
+    assert response.status_code == 302
+    with_speaker.refresh_from_db()
+    without.refresh_from_db()
+    assert (with_speaker.attribution, with_speaker.version) == ("continued", 1)
+    assert without.attribution == "narration"
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("Statement 1 not changed: Narration has no speaker" in m for m in shown), shown
 
 
 def test_sentences_helper_makes_paragraphs():

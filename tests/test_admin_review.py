@@ -107,6 +107,7 @@ def test_edit_into_a_new_gold_reading(client, disputed, reviewer):
     data = reading_data(
         speaker=lukashenko,
         attribution="inferred",
+        cue="pointed out",
         stances=[(taiwan, "against")],
         source=[first.pk, second.pk, machine.pk],
         initial=2,

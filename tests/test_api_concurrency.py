@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
-from readout_annotations.models import Annotation, Statement
+from readout_annotations.models import Annotation, Speaker, Statement
 
 from .test_api import annotate, client_for, create_catalogue, record
 
@@ -24,6 +24,11 @@ pytestmark = [
 ]
 
 QUEUE_UP = 0.5  # seconds for the requests to reach the lock
+
+
+def continued_xi() -> dict:
+    """A reading whose cue may be any text under the guideline (the tests write their own cues)."""
+    return {"attribution": "continued", "speaker": Speaker.objects.get(slug="xi-jinping")}
 
 
 class Worker(threading.Thread):
@@ -127,7 +132,7 @@ def test_two_reviewers_accepting_at_once_leave_exactly_one_gold(readout, annotat
 
 
 def test_two_writers_with_the_same_if_match_one_wins_one_gets_412(readout, annotator):
-    annotation = annotate(readout.statements.get(number=2), annotator, cue="start")
+    annotation = annotate(readout.statements.get(number=2), annotator, cue="start", **continued_xi())
     url, tag = f"/api/annotations/{annotation.pk}/", f'"{annotation.pk}-1"'
     clients = [client_for(annotator), client_for(annotator)]
 
@@ -151,7 +156,7 @@ def test_two_writers_with_the_same_if_match_one_wins_one_gets_412(readout, annot
 
 
 def test_many_clients_updating_with_if_match_lose_no_update(readout, annotator):
-    annotation = annotate(readout.statements.get(number=2), annotator, cue="")
+    annotation = annotate(readout.statements.get(number=2), annotator, cue="", **continued_xi())
     url = f"/api/annotations/{annotation.pk}/"
     clients, rounds = 6, 15
 

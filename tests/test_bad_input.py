@@ -452,7 +452,7 @@ CATALOGUE = [
         "a second annotation of a statement I annotated",
         "409",
         "You have already annotated this statement (annotation",
-        api("post", "/api/annotations/", record(statement=1)),
+        api("post", "/api/annotations/", record(statement=1, attribution="continued", cue="")),
     ),
     Bad(
         "api-stale-if-match",

@@ -30,6 +30,7 @@ from readout_annotations.roles import REVIEWERS
 
 from .conftest import make_readout
 from .test_api import annotate, create_catalogue
+from .test_api_concurrency import continued_xi
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -120,7 +121,7 @@ def test_eight_clients_with_if_match_lose_no_update(live_server, readout, annota
     """8 clients x 200 read-modify-write cycles on two shared annotations: each update lands or
     gets 412; the landed ones form one unbroken chain of versions per annotation, each built on
     the version it read; the final state is the last landed write; no 5xx."""
-    shared = [annotate(readout.statements.get(number=n), annotator, cue="start") for n in (1, 2)]
+    shared = [annotate(readout.statements.get(number=n), annotator, cue="start", **continued_xi()) for n in (1, 2)]
     key = token(annotator)
 
     def client(number: int):
@@ -211,7 +212,7 @@ def test_racing_creates_give_one_201_and_clear_409s_never_a_500(live_server, rea
     users = {annotator.pk: annotator, other_annotator.pk: other_annotator}
     clients = {pk: Http(live_server.url, token(user)) for pk, user in users.items()}
     for statement in readout.statements.order_by("number")[:10]:
-        body = {"readout": readout.slug, "statement": statement.number, "attribution": "explicit"}
+        body = {"readout": readout.slug, "statement": statement.number, "attribution": "narration"}
         requests = [(clients[pk], ("POST", "/api/annotations/", body)) for pk in users for _ in range(3)]
         responses = race(requests)
         by_user = defaultdict(list)
@@ -235,7 +236,8 @@ def test_reviewers_accepting_while_annotators_edit_keep_gold_unique(
     """Accepts racing edits of the same annotations: every answer is 200, 403 or 412, and every
     statement ends with at most one gold annotation."""
     statements = list(Statement.objects.filter(readout=readout).order_by("number")[:6])
-    pairs = [(annotate(s, annotator), annotate(s, other_annotator)) for s in statements]
+    reading = continued_xi()
+    pairs = [(annotate(s, annotator, **reading), annotate(s, other_annotator, **reading)) for s in statements]
     reviewer_http = Http(live_server.url, token(reviewer))
     editors = {
         annotator.pk: Http(live_server.url, token(annotator)),
@@ -260,8 +262,8 @@ def test_reviewers_accepting_while_annotators_edit_keep_gold_unique(
 
 
 def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout, annotator):
-    """The rival create commits after the view's own duplicate check but before the model's
-    constraint check: the request gets the same clear 409, naming the rival (my own) annotation."""
+    """The rival create commits after the request's checks, just before its INSERT: the request
+    gets the same clear 409, naming the rival (my own) annotation."""
     statement = readout.statements.get(number=3)
     rival = []
 
@@ -272,7 +274,8 @@ def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout
             connection.close()
 
     def overtake(execute, sql, params, many, context):
-        if not rival and sql.lstrip().upper().startswith("SAVEPOINT"):  # inside the create's transaction
+        head = sql.lstrip()[:80].upper()
+        if not rival and head.startswith("INSERT INTO") and Annotation._meta.db_table.upper() in head:
             thread = threading.Thread(target=create_rival)
             thread.start()
             thread.join(30)
@@ -282,7 +285,7 @@ def test_a_create_overtaken_after_its_duplicate_check_is_a_409_not_a_500(readout
     client.credentials(HTTP_AUTHORIZATION=f"Token {token(annotator)}")
     with connection.execute_wrapper(overtake):
         response = client.post(
-            "/api/annotations/", {"readout": readout.slug, "statement": 3, "attribution": "explicit"}, format="json"
+            "/api/annotations/", {"readout": readout.slug, "statement": 3, "attribution": "narration"}, format="json"
         )
 
     assert rival, "the rival create never ran"

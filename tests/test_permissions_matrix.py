@@ -109,7 +109,7 @@ def _record(world, number: int = 4, **fields) -> dict:
         "readout": world["readout"].slug,
         "statement": number,
         "speaker": "xi-jinping",
-        "attribution": "explicit",
+        "attribution": "continued",
         "stances": [{"target": "belt-and-road", "stance": "favor"}],
         **fields,
     }
@@ -155,7 +155,7 @@ API = {
         (403, 200, 404, 403, 403, 403),
     ),
     ("annotation-detail", "PATCH"): (
-        lambda w: (f"/api/annotations/{w['mine'].pk}/", {"cue": "changed"}, {}),
+        lambda w: (f"/api/annotations/{w['mine'].pk}/", {"cue": "held talks"}, {}),
         (403, 200, 404, 403, 403, 403),
     ),
     ("annotation-detail", "DELETE"): (

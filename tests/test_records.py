@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from readout_annotations import records
 from readout_annotations.models import Annotation, Readout, Speaker, Stance, Target
-from readout_annotations.records import RECORD_FIELDS, RecordResolver, apply_record, build_record
+from readout_annotations.records import RECORD_FIELDS, RecordResolver, apply_record
 
 from .conftest import make_readout
 
@@ -53,7 +53,7 @@ def errors_of(data, **kwargs) -> dict[str, list[str]]:
 
 def test_record_of_a_statement_without_a_reading(small_readout):
     statement = small_readout.statements.get(number=3)
-    record = build_record(statement)
+    (record,) = records.gold_records(small_readout.statements.filter(pk=statement.pk))
     assert tuple(record) == RECORD_FIELDS
     assert record == {
         "readout": "small-readout",
@@ -70,6 +70,8 @@ def test_record_of_a_statement_without_a_reading(small_readout):
         "stances": [],
         "annotator": None,
         "origin": None,
+        "model_name": None,
+        "model_version": None,
         "gold": False,
     }
 
@@ -81,7 +83,8 @@ def test_record_of_a_reading(small_readout, annotator, xi, targets):
     )
     Stance.objects.create(annotation=annotation, target=targets["taiwan"], stance="favor")
     Stance.objects.create(annotation=annotation, target=targets["bri"], stance="against")
-    record = build_record(statement, annotation)
+    record = records.annotation_record(annotation)
+    assert next(records.gold_records(small_readout.statements.filter(pk=statement.pk))) == record
     assert tuple(record) == RECORD_FIELDS
     assert record["text"] == "Xi\u00a0pointed out that the two sides should oppose interference."
     assert (record["start"], record["end"], record["paragraph"]) == (62, 123, 2)
@@ -97,6 +100,8 @@ def test_record_of_a_reading(small_readout, annotator, xi, targets):
         ],
         "annotator": "annotator1",
         "origin": "human",
+        "model_name": None,  # a person's reading names no model
+        "model_version": None,
         "gold": True,
     }
 
@@ -116,6 +121,7 @@ def test_record_of_a_machine_proposal_without_speaker(small_readout):
         "machine",
     )
     assert (record["cue"], record["gold"], record["stances"]) == ("", False, [])
+    assert (record["model_name"], record["model_version"]) == ("rules", None)  # empty version: null
 
 
 def test_gold_records_one_per_statement_and_all_records_one_per_annotation(small_readout, annotator, reviewer, xi):
@@ -346,5 +352,5 @@ def test_record_queries_do_not_grow_with_the_statements(db):
         assert all(len(r["stances"]) == 2 for r in every)
         counts[size] = (gold_queries, all_queries)
     assert counts[10] == counts[100]
-    # statements + the stances of their gold; annotations + their stances
-    assert counts[10] == (2, 2)
+    # statements + the stances of their gold; the read statements' ids + annotations + their stances
+    assert counts[10] == (2, 3)

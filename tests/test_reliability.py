@@ -506,3 +506,27 @@ def test_admin_changelist_shows_status_without_extra_queries(client, reviewer, a
     ordered = client.get(admin_url("changelist") + "?o=4")  # the status column, ascending
     statuses = [r.status for r in ordered.context["cl"].result_list]
     assert statuses == ["annotated"] * 3 + ["in_progress"] * 3
+
+
+def test_no_request_switches_off_the_garbage_collector(hand_built, reviewer, monkeypatch):
+    """The collector is the whole process's: a request thread that paused it would pause it for
+    every thread. Reports, pages and exports run with it on, whatever their size."""
+
+    def refuse():
+        raise AssertionError("gc.disable() called while serving a request")
+
+    monkeypatch.setattr("gc.disable", refuse)
+    monkeypatch.setattr("gc.freeze", refuse)
+    client = api_client(reviewer)
+    for address in (
+        "/api/agreement/?readout=hand-built",
+        "/api/statements/",
+        "/api/annotations/",
+        "/api/export/?all=true",
+        "/api/export/?format=csv",
+    ):
+        response = client.get(address)
+        assert response.status_code == 200, address
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert reliability.agreement_report(Readout.objects.all()).as_dict()

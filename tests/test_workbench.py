@@ -138,7 +138,7 @@ def test_an_annotator_proposes_a_speaker_usable_at_once_by_them_only(client, sma
     assert (again["id"], again["created"]) == (wang.pk, False)
     # usable at once in my reading; another annotator can neither find nor use it
     statement = small_readout.statements.get(number=2)
-    data = reading_data(speaker=wang, cue="pointed out")
+    data = reading_data(speaker=wang, attribution="explicit", mode="indirect", cue="pointed out")
     assert client.post(url("statement_annotate", statement.pk), data).status_code == 302
     assert Annotation.objects.get(annotator=annotator).speaker == wang
     client.force_login(other_annotator)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -14,13 +13,12 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from .. import vocabulary
+from .. import annotating, vocabulary
 from ..conf import app_settings
 from ..models import Annotation, Origin, ReviewStatus, Speaker, Stance, Statement, Target
-from ..records import ResolvedRecord, apply_record
 from .catalog import ANYWHERE, ranked
 from .common import WORKBENCH_MEDIA, is_reviewer, layout
-from .forms import ProposeSpeakerForm, ProposeTargetForm, VocabularySelect, reading_forms, resolved_reading
+from .forms import ProposeSpeakerForm, ProposeTargetForm, VocabularySelect, reading_forms, reading_record
 
 ANNOTATE_PERMISSION = "readout_annotations.add_annotation"
 
@@ -34,12 +32,16 @@ def can_annotate(user) -> bool:
 
 
 def own_annotation(statement: Statement, user) -> Annotation | None:
-    return (
+    """``user``'s reading of ``statement``, with what the write service and the record need."""
+    mine = (
         Annotation.objects.filter(statement=statement, annotator=user)
-        .select_related("speaker")
+        .select_related("speaker", "annotator")
         .prefetch_related(Prefetch("stances", queryset=Stance.objects.select_related("target")))
         .first()
     )
+    if mine is not None:
+        mine.statement = statement
+    return mine
 
 
 def machine_proposal(statement: Statement) -> Annotation | None:
@@ -82,42 +84,42 @@ def next_waiting(user, *, after: Statement | None = None, readout_id=None) -> St
     return waiting.first()
 
 
-class ReadingConflict(ValidationError):
-    pass
-
-
 def save_reading(
     statement: Statement,
     user,
-    resolved: ResolvedRecord,
+    record: dict,
     *,
-    note: str,
+    annotation: Annotation | None = None,
     version: int | None = None,
-    allow_gold: bool = False,
 ) -> Annotation:
-    """Write ``user``'s own annotation of ``statement`` (created when missing) from ``resolved``.
+    """Write ``user``'s own reading of ``statement`` (created when missing) through ``annotating.save``.
 
-    Raises ``ValidationError`` when the annotation changed since ``version`` was read, when it
-    is gold and ``allow_gold`` is false, or when the model refuses the reading.
+    ``record`` comes from ``forms.reading_record``. Raises ``ValidationError`` keyed by form field
+    (``None`` for what no field shows) when the reading is refused, or when the annotation changed
+    since ``version`` was read.
     """
     try:
-        with transaction.atomic():
-            annotation = Annotation.objects.select_for_update().filter(statement=statement, annotator=user).first()
-            if annotation is None:
-                annotation = Annotation(statement=statement, annotator=user, origin=Origin.HUMAN)
-            else:
-                if version is not None and annotation.version != version:
-                    raise ReadingConflict(
-                        _("Your annotation changed since this page was opened (in another tab?). Reload the page.")
-                    )
-                if annotation.gold and not allow_gold:
-                    raise ValidationError(_("This annotation is gold: only a reviewer can change it now."))
-            annotation.note = note
-            return apply_record(resolved, annotation=annotation)
-    except IntegrityError as error:
-        raise ReadingConflict(
-            _("Your annotation of this statement was saved elsewhere meanwhile. Reload the page.")
+        return annotating.save(user, record, annotation=annotation, version=version).annotation
+    except annotating.Stale as error:
+        raise ValidationError(
+            _("Your annotation changed since this page was opened (in another tab?). Reload the page.")
         ) from error
+    except annotating.NotEditable as error:
+        raise ValidationError(str(error)) from error
+
+
+def add_reading_errors(form, stances, error: ValidationError) -> None:
+    """Show the write service's errors on the form's fields (stance errors above the stances)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages_ in error.message_dict.items():
+        if field == "stances":
+            stances._non_form_errors = stances.error_class(
+                [*stances.non_form_errors(), *messages_], error_class="nonform", renderer=stances.renderer
+            )
+        else:
+            form.add_error(field if field in form.fields else None, messages_)
 
 
 def paragraph_of(statement: Statement):
@@ -160,12 +162,12 @@ def annotate_view(model_admin, request, object_id):
                 save_reading(
                     statement,
                     request.user,
-                    resolved_reading(statement, form, stances),
-                    note=form.cleaned_data["note"],
+                    reading_record(statement, form, stances),
+                    annotation=mine,
                     version=form.cleaned_data["version"],
                 )
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                add_reading_errors(form, stances, error)
             else:
                 messages.success(
                     request, _("Saved your annotation of statement %(number)s.") % {"number": statement.number}

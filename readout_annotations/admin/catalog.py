@@ -10,10 +10,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Speaker, Target
+from .common import ModelAdmin
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(ModelAdmin):
     list_display = ("name", "slug", "kind", "title", "affiliation")
     list_filter = ("kind", "affiliation")
     search_fields = ("name", "slug", "title", "affiliation")
@@ -27,7 +28,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ModelAdmin):
     list_display = ("name", "slug", "kind", "parent")
     list_filter = ("kind",)
     list_select_related = ("parent",)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db import models
+from django.contrib import admin
+from django.db import IntegrityError, OperationalError, models
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from ..models import ADJUDICATE_PERMISSION, Annotation, Statement
+from ..locks import RETRY_AFTER, Busy, is_lock_timeout
+from ..models import Annotation, Statement
+from ..roles import is_reviewer
 
 #: The workbench's stylesheet and its one small script (adds stance rows; no framework).
 WORKBENCH_MEDIA = forms.Media(
@@ -18,8 +23,45 @@ WORKBENCH_MEDIA = forms.Media(
 )
 
 
-def is_reviewer(user) -> bool:
-    return user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION)
+class ModelAdmin(admin.ModelAdmin):
+    """The app's ModelAdmins: every page of theirs answers a write the database could not lock in
+    time with a 503 page (``Retry-After``), and a unique key taken meanwhile with a 409 page,
+    never a 500. Nothing was written in either case."""
+
+    @property
+    def urls(self):
+        """Every URL of ``get_urls()``, the custom pages' too, with its view wrapped."""
+        urls = self.get_urls()
+        for pattern in urls:
+            pattern.callback = self.answering_conflicts(pattern.callback)
+        return urls
+
+    def answering_conflicts(self, view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except (Busy, OperationalError) as error:
+                if not isinstance(error, Busy) and not is_lock_timeout(error):
+                    raise
+                return self.conflict_page(request, Busy.message, status=503)
+            except IntegrityError:
+                message = _("Someone saved a conflicting change meanwhile; nothing of yours was saved.")
+                return self.conflict_page(request, message, status=409)
+
+        return wrapped
+
+    def conflict_page(self, request, message, *, status: int) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Not saved"),
+            "message": message,
+            "retry": request.method == "GET",
+        }
+        response = TemplateResponse(request, "admin/readout_annotations/not_saved.html", context, status=status)
+        if status == 503:
+            response["Retry-After"] = str(RETRY_AFTER)
+        return response
 
 
 class Reading(models.TextChoices):

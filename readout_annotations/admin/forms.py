@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Annotation, Attribution, Mode, Speaker, SpeakerKind, Stance, StanceValue, Target, TargetKind
-from ..records import ResolvedRecord
 
 
 def autocomplete(form_field: forms.ModelChoiceField, model_field, admin_site) -> None:
@@ -232,16 +231,19 @@ class ProposeTargetForm(forms.Form):
         self.fields["parent"].queryset = Target.objects.usable_by(user)
 
 
-def resolved_reading(statement, form: ReadingForm, stances: BaseStanceFormSet) -> ResolvedRecord:
+def reading_record(statement, form: ReadingForm, stances: BaseStanceFormSet) -> dict:
+    """The valid forms as the record (plus note) the write service takes (``annotating``)."""
     data = form.cleaned_data
-    return ResolvedRecord(
-        statement=statement,
-        speaker=data["speaker"],
-        attribution=data["attribution"],
-        mode=data["mode"],
-        cue=data["cue"],
-        stances=stances.stances(),
-    )
+    return {
+        "readout": statement.readout.slug,
+        "statement": statement.number,
+        "speaker": data["speaker"].slug if data["speaker"] else None,
+        "attribution": data["attribution"],
+        "mode": data["mode"],
+        "cue": data["cue"],
+        "stances": [{"target": target.slug, "stance": value} for target, value in stances.stances()],
+        "note": data["note"],
+    }
 
 
 class BulkTagForm(forms.Form):

@@ -20,11 +20,11 @@ from ..adjudication import accept_agreed
 from ..models import Readout
 from . import pictures, review
 from .agreement import agreement_urls, show_agreement, status_column
-from .common import is_reviewer
+from .common import ModelAdmin, is_reviewer
 
 
 @admin.register(Readout)
-class ReadoutAdmin(admin.ModelAdmin):
+class ReadoutAdmin(ModelAdmin):
     list_display = ("title_column", "published_at", "publisher", status_column, "progress_column")
     list_filter = ("published_at", "publisher", "language")
     search_fields = ("title", "slug", "publisher")

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from ..adjudication import accept, accept_agreed, agreed_statements
 from ..models import Annotation, Origin, Readout, Stance, Statement
-from .annotate import paragraph_of, save_reading, statement_url
+from .annotate import add_reading_errors, paragraph_of, save_reading, statement_url
 from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
-from .forms import reading_forms, resolved_reading
+from .forms import reading_forms, reading_record
 
 
 def require_reviewer(request) -> None:
@@ -206,16 +206,10 @@ def gold_view(model_admin, request, object_id):
             compared = Annotation.objects.filter(pk__in=source_ids(request, statement))
             try:
                 with transaction.atomic():
-                    own = save_reading(
-                        statement,
-                        request.user,
-                        resolved_reading(statement, form, stances),
-                        note=form.cleaned_data["note"],
-                        allow_gold=True,
-                    )
+                    own = save_reading(statement, request.user, reading_record(statement, form, stances))
                     accept(own, request.user, sources=compared)
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                add_reading_errors(form, stances, error)
             else:
                 messages.success(
                     request, _("Statement %(number)s has a new gold reading.") % {"number": statement.number}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
@@ -15,10 +15,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import Annotation, Origin, Stance, Statement
-from ..records import ResolvedRecord, apply_record
+from .. import annotating
+from ..models import Annotation, Stance, Statement
+from ..records import RecordResolver
 from . import annotate, review
-from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
+from .common import WORKBENCH_MEDIA, ModelAdmin, is_reviewer, speaker_colour
 from .filters import ReadingFilter, SpeakerFilter, StanceFilter, StatusFilter, TargetFilter
 from .forms import BulkTagForm
 
@@ -46,43 +47,50 @@ def reading_html(annotation: Annotation | None):
     )
 
 
-@transaction.atomic
-def bulk_tag(statements, user, *, speaker=None, set_speaker: bool = False, attribution: str = "") -> tuple[int, int]:
+def bulk_tag(
+    statements, user, *, speaker=None, set_speaker: bool = False, attribution: str = ""
+) -> tuple[int, int, dict[int, list[str]]]:
     """Set the speaker and/or attribution of ``user``'s own annotations of ``statements``.
 
-    Creates the annotation where ``user`` has none (that needs ``attribution``); leaves gold
-    annotations alone. Returns (changed, skipped).
+    Each statement is one write through ``annotating`` (its own short transaction). Creates the
+    annotation where ``user`` has none (that needs ``attribution``); leaves gold annotations
+    alone. Returns (changed, skipped, refused: the statement number -> why, for readings the
+    guideline refuses).
     """
     mine = {
         a.statement_id: a
-        for a in Annotation.objects.filter(annotator=user, statement__in=statements).prefetch_related(STANCES)
+        for a in Annotation.objects.filter(annotator=user, statement__in=statements)
+        .select_related("speaker", "annotator")
+        .prefetch_related(STANCES)
     }
     changed = skipped = 0
-    for statement in statements.select_related("readout"):
+    refused: dict[int, list[str]] = {}
+    resolver = RecordResolver()
+    for statement in statements.select_related("readout").order_by("readout_id", "number"):
         annotation = mine.get(statement.pk)
         if (annotation is not None and annotation.gold) or (annotation is None and not attribution):
             skipped += 1
             continue
-        if annotation is None:
-            annotation = Annotation(statement=statement, annotator=user, origin=Origin.HUMAN)
-            current_stances = []
+        record = {"readout": statement.readout.slug, "statement": statement.number}
+        if set_speaker:
+            record["speaker"] = speaker.slug if speaker else None
+        if attribution:
+            record["attribution"] = attribution
+        if annotation is not None:
+            annotation.statement = statement
+        try:
+            annotating.save(user, record, annotation=annotation, resolver=resolver)
+        except ValidationError as error:
+            refused[statement.number] = error.messages
+        except (annotating.Stale, annotating.NotEditable):
+            skipped += 1
         else:
-            current_stances = [(s.target, s.stance) for s in annotation.stances.all()]
-        resolved = ResolvedRecord(
-            statement=statement,
-            speaker=speaker if set_speaker else annotation.speaker,
-            attribution=attribution or annotation.attribution,
-            mode=annotation.mode,
-            cue=annotation.cue,
-            stances=current_stances,
-        )
-        apply_record(resolved, annotation=annotation)
-        changed += 1
-    return changed, skipped
+            changed += 1
+    return changed, skipped, refused
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ModelAdmin):
     list_display = ("number_column", "readout_column", "paragraph_column", "text_column", "my_reading")
     list_display_links = None
     list_filter = (
@@ -272,7 +280,7 @@ class StatementAdmin(admin.ModelAdmin):
                     % {"count": untagged},
                 )
             else:
-                changed, skipped = bulk_tag(
+                changed, skipped, refused = bulk_tag(
                     queryset,
                     request.user,
                     speaker=form.cleaned_data.get("speaker"),
@@ -285,6 +293,13 @@ class StatementAdmin(admin.ModelAdmin):
                     % {"count": changed},
                     messages.SUCCESS,
                 )
+                for number, reasons in refused.items():
+                    self.message_user(
+                        request,
+                        _("Statement %(number)s not changed: %(reasons)s")
+                        % {"number": number, "reasons": " ".join(reasons)},
+                        messages.ERROR,
+                    )
                 if skipped:
                     self.message_user(
                         request,

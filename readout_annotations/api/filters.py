@@ -1,8 +1,13 @@
-"""Query-string filters for the list endpoints, written out (no django-filter).
+"""Query-string filters for the list endpoints: django-filter ``FilterSet`` classes behind
+REST framework's ``DjangoFilterBackend``, documented in the schema by drf-spectacular.
 
-A value that cannot be understood is a 400 naming the parameter, never silently ignored.
-Filters on gold readings see only the gold a user may see: every gold for a reviewer,
-only their own gold annotations for anyone else (see ``views.gold_visible``).
+Why django-filter: it is the well-kept way to turn query parameters into a validated form
+and a queryset, and drf-spectacular documents its filter sets without a hand-kept parameter
+list. What stays ours is what the filters mean: the blind rules and the exact messages.
+
+A value that cannot be understood is a 400 naming the parameter (one message per bad
+parameter, all at once), never silently ignored. Filters on gold readings see only the gold
+a user may see: every gold for a reviewer, only their own gold annotations for anyone else.
 """
 
 from __future__ import annotations
@@ -10,186 +15,233 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import django_filters
+from django import forms
+from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
-from ..models import Annotation, Attribution, Origin, Readout, Speaker, Stance, StanceValue, Target
+from ..models import Annotation, Attribution, Origin, Readout, Speaker, Stance, StanceValue, Statement, Target
 from .permissions import is_reviewer
 
 TRUE, FALSE = "true", "false"
 ME = "me"
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
-POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+NUMBER_MAX = 2**31 - 1
 
 
-class QueryParameters:
-    """Reads and checks query parameters, collecting one error per bad parameter."""
+# --------------------------------------------------------------------------- fields: parse and check one value
 
-    def __init__(self, request) -> None:
-        self.query = request.query_params
-        self.errors: dict[str, list[str]] = {}
 
-    def raw(self, name: str) -> str | None:
-        return self.query.get(name)
+class SlugField(forms.Field):
+    """A slug naming a row of ``model``; cleans to that row's primary key (one query)."""
 
-    def slug(self, name: str, model) -> int | None:
-        """The primary key of the ``model`` row with the slug given as ``name``."""
-        value = self.raw(name)
+    def __init__(self, *, model, **kwargs) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
         if value is None:
             return None
         pk = None
         if SLUG.fullmatch(value):
-            pk = next(iter(model.objects.filter(slug=value).order_by().values_list("pk", flat=True)[:1]), None)
+            pk = self.model.objects.filter(slug=value).order_by().values_list("pk", flat=True).first()
         if pk is None:
-            self.errors[name] = [
-                _("No %(model)s has the slug %(slug)r.") % {"model": model._meta.verbose_name, "slug": value}
-            ]
+            raise ValidationError(
+                _("No %(model)s has the slug %(slug)r."),
+                code="unknown",
+                params={"model": self.model._meta.verbose_name, "slug": value},
+            )
         return pk
 
-    def choice(self, name: str, choices: Iterable[str]) -> str | None:
-        value, choices = self.raw(name), list(choices)
-        if value is not None and value not in choices:
-            self.errors[name] = [
-                _("%(value)r is not one of %(choices)s.") % {"value": value, "choices": ", ".join(choices)}
-            ]
-            return None
+
+class WordField(forms.Field):
+    """One of a few fixed words (the empty string is not one of them)."""
+
+    def __init__(self, *, words: Iterable[str], **kwargs) -> None:
+        self.words = list(words)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value is not None and value not in self.words:
+            raise ValidationError(
+                _("%(value)r is not one of %(choices)s."),
+                code="invalid_choice",
+                params={"value": value, "choices": ", ".join(self.words)},
+            )
         return value
 
-    def boolean(self, name: str) -> bool | None:
-        value = self.choice(name, (TRUE, FALSE))
-        return None if value is None else value == TRUE
 
-    def positive_int(self, name: str) -> int | None:
-        value = self.raw(name)
+class PositiveIntegerField(forms.Field):
+    def to_python(self, value):
         if value is None:
             return None
-        if not (value.isascii() and value.isdigit()) or int(value) < 1 or int(value) > 2**31 - 1:
-            self.errors[name] = [_("Give a whole number from 1.")]
-            return None
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= NUMBER_MAX:
+            raise ValidationError(_("Give a whole number from 1."), code="invalid")
         return int(value)
 
-    def me(self, name: str) -> bool:
-        return self.choice(name, (ME,)) == ME
 
-    def check(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
+# --------------------------------------------------------------------------- filters: a field plus its schema
 
 
-def _gold_stances(user) -> QuerySet:
-    stances = Stance.objects.filter(annotation__gold_statement=OuterRef("pk"))
-    return stances if is_reviewer(user) else stances.filter(annotation__annotator=user)
+class SlugFilter(django_filters.Filter):
+    field_class = SlugField
+
+    def __init__(self, model, description: str, **kwargs) -> None:
+        super().__init__(model=model, **kwargs)
+        extend_schema_field({"type": "string", "pattern": f"^{SLUG.pattern}$", "description": str(description)})(self)
 
 
-def filter_statements(queryset: QuerySet, request) -> QuerySet:
-    """Apply the statement filters of ``STATEMENT_PARAMETERS`` to ``queryset``."""
-    user, params = request.user, QueryParameters(request)
-    readout = params.slug("readout", Readout)
-    paragraph = params.positive_int("paragraph")
-    speaker = params.slug("speaker", Speaker)
-    target = params.slug("target", Target)
-    stance = params.choice("stance", StanceValue.values)
-    attribution = params.choice("attribution", Attribution.values)
-    has_gold = params.boolean("has_gold")
-    annotated_by_me = params.me("annotated_by")
-    unannotated_by_me = params.me("unannotated_by")
-    params.check()
+class WordFilter(django_filters.Filter):
+    field_class = WordField
 
-    visible_gold = Q(gold_annotation__isnull=False)
-    if not is_reviewer(user):
-        visible_gold &= Q(gold_annotation__annotator=user)
-    if readout is not None:
-        queryset = queryset.filter(readout_id=readout)
-    if paragraph is not None:
-        queryset = queryset.filter(paragraph=paragraph)
-    if speaker is not None:
-        queryset = queryset.filter(visible_gold, gold_annotation__speaker_id=speaker)
-    if attribution is not None:
-        queryset = queryset.filter(visible_gold, gold_annotation__attribution=attribution)
-    if target is not None or stance is not None:
-        stances = _gold_stances(user)
+    def __init__(self, words: Iterable[str], description: str, **kwargs) -> None:
+        words = list(words)
+        super().__init__(words=words, **kwargs)
+        extend_schema_field({"type": "string", "enum": words, "description": str(description)})(self)
+
+
+class PositiveIntegerFilter(django_filters.Filter):
+    field_class = PositiveIntegerField
+
+    def __init__(self, description: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "integer", "minimum": 1, "maximum": NUMBER_MAX, "description": str(description)})(
+            self
+        )
+
+
+def yes_no(description: str, **kwargs) -> WordFilter:
+    return WordFilter((TRUE, FALSE), description, **kwargs)
+
+
+def me(description: str, **kwargs) -> WordFilter:
+    return WordFilter((ME,), description, **kwargs)
+
+
+# --------------------------------------------------------------------------- filter sets
+
+
+class StatementFilter(django_filters.FilterSet):
+    """The statement list's parameters."""
+
+    readout = SlugFilter(Readout, _("Statements of the readout with this slug."), field_name="readout_id")
+    paragraph = PositiveIntegerFilter(_("Statements in this paragraph (from 1)."), field_name="paragraph")
+    speaker = SlugFilter(
+        Speaker, _("Statements whose gold reading has the speaker with this slug."), method="gold_speaker"
+    )
+    target = SlugFilter(
+        Target, _("Statements whose gold reading has a stance on the target with this slug."), method="later"
+    )
+    stance = WordFilter(
+        StanceValue.values,
+        _("Statements whose gold reading has this stance (on `target`, when given)."),
+        method="later",
+    )
+    attribution = WordFilter(
+        Attribution.values, _("Statements whose gold reading has this attribution."), method="gold_attribution"
+    )
+    has_gold = yes_no(_("Statements with (true) or without (false) a gold reading you can see."), method="gold")
+    annotated_by = me(_("`me`: statements you have annotated."), method="annotated")
+    unannotated_by = me(_("`me`: statements you have not annotated yet."), method="unannotated")
+
+    class Meta:
+        model = Statement
+        fields: list[str] = []
+
+    @property
+    def visible_gold(self) -> Q:
+        """The gold readings the requesting user may see."""
+        visible = Q(gold_annotation__isnull=False)
+        if not is_reviewer(self.request.user):
+            visible &= Q(gold_annotation__annotator=self.request.user)
+        return visible
+
+    def gold_speaker(self, queryset: QuerySet, name: str, pk: int) -> QuerySet:
+        return queryset.filter(self.visible_gold, gold_annotation__speaker_id=pk)
+
+    def gold_attribution(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(self.visible_gold, gold_annotation__attribution=value)
+
+    def gold(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(self.visible_gold) if value == TRUE else queryset.exclude(self.visible_gold)
+
+    def mine(self) -> Exists:
+        return Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=self.request.user))
+
+    def annotated(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(self.mine())
+
+    def unannotated(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.exclude(self.mine())
+
+    def later(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset  # target and stance describe one stance together: see filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        target, stance = self.form.cleaned_data.get("target"), self.form.cleaned_data.get("stance")
+        if target is None and stance is None:
+            return queryset
+        stances = Stance.objects.filter(annotation__gold_statement=OuterRef("pk"))
+        if not is_reviewer(self.request.user):
+            stances = stances.filter(annotation__annotator=self.request.user)
         if target is not None:
             stances = stances.filter(target_id=target)
         if stance is not None:
             stances = stances.filter(stance=stance)
-        queryset = queryset.filter(Exists(stances))
-    if has_gold is not None:
-        queryset = queryset.filter(visible_gold) if has_gold else queryset.exclude(visible_gold)
-    mine = Exists(Annotation.objects.filter(statement=OuterRef("pk"), annotator=user))
-    if annotated_by_me:
-        queryset = queryset.filter(mine)
-    if unannotated_by_me:
-        queryset = queryset.exclude(mine)
-    return queryset
+        return queryset.filter(Exists(stances))
 
 
-def filter_annotations(queryset: QuerySet, request) -> QuerySet:
-    """Apply the annotation filters of ``ANNOTATION_PARAMETERS`` to ``queryset``."""
-    params = QueryParameters(request)
-    readout = params.slug("readout", Readout)
-    number = params.positive_int("statement")
-    if number is not None and params.raw("readout") is None:
-        params.errors["statement"] = [_("Give the readout too: statement numbers count within a readout.")]
-    mine = params.me("annotator")
-    origin = params.choice("origin", Origin.values)
-    gold = params.boolean("gold")
-    params.check()
-
-    if readout is not None:
-        queryset = queryset.filter(statement__readout_id=readout)
-    if number is not None:
-        queryset = queryset.filter(statement__number=number)
-    if mine:
-        queryset = queryset.filter(annotator=request.user)
-    if origin is not None:
-        queryset = queryset.filter(origin=origin)
-    if gold is not None:
-        queryset = queryset.filter(gold=gold)
-    return queryset
+class AnnotationFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        if self.data.get("statement") is not None and self.data.get("readout") is None:
+            self.add_error("statement", _("Give the readout too: statement numbers count within a readout."))
+        return data
 
 
-# --------------------------------------------------------------------------- schema
+class AnnotationFilter(django_filters.FilterSet):
+    """The annotation list's parameters (on top of what the user may see at all)."""
+
+    readout = SlugFilter(
+        Readout, _("Annotations of statements of the readout with this slug."), field_name="statement__readout_id"
+    )
+    statement = PositiveIntegerFilter(
+        _("Annotations of the statement with this number; needs `readout`."), field_name="statement__number"
+    )
+    annotator = me(_("`me`: only your own annotations."), method="own")
+    origin = WordFilter(Origin.values, _("Annotations of this origin."), field_name="origin")
+    gold = yes_no(_("Gold (true) or other (false) annotations."), method="gold_or_not")
+
+    class Meta:
+        model = Annotation
+        fields: list[str] = []
+        form = AnnotationFilterForm
+
+    def own(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(annotator=self.request.user)
+
+    def gold_or_not(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(gold=value == TRUE)
 
 
-def _slug(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "string", "pattern": f"^{SLUG.pattern}$"}, description=description)
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend for lists only: a single object is found by its id alone.
 
+    The browsable API shows the filter form only when the host has ``django_filters`` in
+    ``INSTALLED_APPS`` (its template lives there); the app itself does not need it installed.
+    """
 
-def _enum(name: str, values: Iterable[str], description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.STR, enum=list(values), description=description)
+    def to_html(self, request, queryset, view):
+        if not apps.is_installed("django_filters"):
+            return None
+        return super().to_html(request, queryset, view)
 
-
-def _boolean(name: str, description: str) -> OpenApiParameter:
-    return _enum(name, (TRUE, FALSE), description)
-
-
-STATEMENT_PARAMETERS = [
-    _slug("readout", _("Statements of the readout with this slug.")),
-    OpenApiParameter("paragraph", POSITIVE_INT, description=_("Statements in this paragraph (from 1).")),
-    _slug("speaker", _("Statements whose gold reading has the speaker with this slug.")),
-    _slug("target", _("Statements whose gold reading has a stance on the target with this slug.")),
-    _enum(
-        "stance",
-        StanceValue.values,
-        _("Statements whose gold reading has this stance (on `target`, when given)."),
-    ),
-    _enum("attribution", Attribution.values, _("Statements whose gold reading has this attribution.")),
-    _boolean("has_gold", _("Statements with (true) or without (false) a gold reading you can see.")),
-    _enum("annotated_by", (ME,), _("`me`: statements you have annotated.")),
-    _enum("unannotated_by", (ME,), _("`me`: statements you have not annotated yet.")),
-]
-
-ANNOTATION_PARAMETERS = [
-    _slug("readout", _("Annotations of statements of the readout with this slug.")),
-    OpenApiParameter(
-        "statement",
-        POSITIVE_INT,
-        description=_("Annotations of the statement with this number; needs `readout`."),
-    ),
-    _enum("annotator", (ME,), _("`me`: only your own annotations.")),
-    _enum("origin", Origin.values, _("Annotations of this origin.")),
-    _boolean("gold", _("Gold (true) or other (false) annotations.")),
-]
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) != "list":
+            return queryset
+        return super().filter_queryset(request, queryset, view)

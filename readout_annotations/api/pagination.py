@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from .. import records
 from ..conf import app_settings
 
 
@@ -69,3 +71,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
             "default": self.page_size,
         }
         return [page, page_size]
+
+
+class Records:
+    """A queryset as the paginator sees it: counted as is, sliced into ``records.read`` rows.
+
+    A page is read in two queries (its rows, their stances), whatever its size.
+    """
+
+    def __init__(self, queryset: QuerySet, *, reader=None) -> None:
+        self.queryset, self.reader = queryset, reader
+        self.ordered = queryset.ordered
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple]:
+        return list(records.read(self.queryset[index], reader=self.reader))

@@ -11,15 +11,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
+from ..annotating import is_editable_by
 from ..models import ADJUDICATE_PERMISSION
+from ..roles import is_reviewer  # noqa: F401  (the one roles helper; imported from here by other modules)
 
 ADD_ANNOTATION = "readout_annotations.add_annotation"
 CHANGE_ANNOTATION = "readout_annotations.change_annotation"
-
-
-def is_reviewer(user) -> bool:
-    """Sees every annotation and may make one gold."""
-    return bool(user and user.is_authenticated and user.has_perm(ADJUDICATE_PERMISSION))
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -59,21 +56,16 @@ class CanPostPredictions(permissions.BasePermission):
 
 
 class AnnotationRules(permissions.BasePermission):
-    """Change and delete only your own annotation; a gold one only as a reviewer.
-
-    A reviewer may also delete an annotation that has no annotator (a machine proposal or
-    an import). Reading needs nothing more: the queryset already hides what a user may not see.
-    """
+    """Writes follow ``annotating.is_editable_by`` (the one rule). Reading needs nothing more:
+    the queryset already hides what a user may not see."""
 
     message = _("You can change or delete only your own annotations.")
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        user = request.user
-        if obj.annotator_id is not None and obj.annotator_id == user.pk:
-            if obj.gold and not is_reviewer(user):
-                self.message = _("This annotation is gold: only a reviewer can change or delete it.")
-                return False
+        if is_editable_by(obj, request.user, deleting=request.method == "DELETE"):
             return True
-        return request.method == "DELETE" and obj.annotator_id is None and is_reviewer(user)
+        if obj.annotator_id == request.user.pk and obj.gold:
+            self.message = _("This annotation is gold: only a reviewer can change or delete it.")
+        return False

@@ -1,8 +1,8 @@
 """Serializers: annotations and statements in the canonical record shape, plus the catalogues.
 
-Annotations are read and written as canonical statement records (``records.build_record``);
-validation goes through ``records.RecordResolver`` and saving through ``records.apply_record``,
-the same code path as every import.
+Annotations are read and written as canonical statement records (``records.build_record``).
+A person's reading is written by ``annotating`` (the views call it with ``validated_data["record"]``);
+machine predictions are resolved by ``records.RecordResolver`` and written by ``records.apply_record``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from rest_framework.reverse import reverse
 from .. import documents, records, reliability
 from ..conf import app_settings
 from ..models import (
-    ADJUDICATE_PERMISSION,
     Annotation,
     Attribution,
     Mode,
@@ -31,6 +30,7 @@ from ..models import (
     Statement,
     Target,
 )
+from ..roles import is_reviewer
 
 SLUG_MAX_LENGTH = 120
 NUMBER_MAX = 2**31 - 1
@@ -115,14 +115,18 @@ class RecordSerializer(serializers.Serializer):
     stances = StanceSerializer(many=True, read_only=True)
     annotator = serializers.CharField(read_only=True, allow_null=True, help_text=_("The annotator's username."))
     origin = serializers.ChoiceField(choices=Origin.choices, read_only=True, allow_null=True)
+    model_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("The machine behind a reading that is not a person's.")
+    )
+    model_version = serializers.CharField(read_only=True, allow_null=True)
     gold = serializers.BooleanField(read_only=True)
 
 
 class StatementSerializer(RecordSerializer):
     """A statement with its gold reading, as a canonical record plus the statement's ``id``.
 
-    The gold reading is shown to users who may see the gold annotation (``gold_visible``);
-    for anyone else the statement reads as not yet adjudicated.
+    The gold reading is shown to users who may see the gold annotation (a reviewer, or the
+    gold's own annotator); for anyone else the statement reads as not yet adjudicated.
     """
 
     id = serializers.IntegerField(read_only=True)
@@ -130,20 +134,10 @@ class StatementSerializer(RecordSerializer):
         read_only=True, allow_null=True, help_text=_("The id of the gold annotation, when you may see it.")
     )
 
-    def to_representation(self, statement: Statement) -> dict:
-        gold = gold_of(statement)
-        if gold is not None and not self.gold_visible(gold):
-            gold = None
-        return {
-            "id": statement.pk,
-            **records.build_record(statement, gold),
-            "gold_annotation": gold.pk if gold is not None else None,
-        }
-
-    def gold_visible(self, gold: Annotation) -> bool:
-        """Reviewers see every gold reading; anyone else only their own annotation's."""
-        context = self.context
-        return context.get("sees_all_annotations", False) or gold.annotator_id == context["request"].user.pk
+    def to_representation(self, read: tuple) -> dict:
+        """``read``: one item of ``records.read`` over statements (which hides others' gold)."""
+        record, statement_id, gold_id, _version = read
+        return {"id": statement_id, **record, "gold_annotation": gold_id}
 
 
 class AnnotationSerializer(RecordSerializer):
@@ -177,48 +171,40 @@ class AnnotationSerializer(RecordSerializer):
         help_text=_('The phrase that introduces the speech: "pointed out".'),
     )
     stances = StanceSerializer(many=True, required=False)
-    model_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
-    model_version = serializers.CharField(read_only=True, allow_null=True, help_text=_("For a machine proposal."))
     version = serializers.IntegerField(read_only=True, help_text=_("Raised by every change; see the ETag."))
 
-    default_error_messages = {
-        "moved": _("An annotation cannot move to another statement; delete it and annotate that statement."),
-    }
-
-    @property
-    def resolver(self) -> records.RecordResolver:
-        """One resolver per request, shared by every record of a batch."""
-        return self.context.setdefault("resolver", records.RecordResolver())
-
     def validate(self, attrs: dict) -> dict:
+        """The record as sent (``{"record": {...}}``); the write service checks it against the
+        database and the guideline (``annotating``)."""
         data = {name: attrs[name] for name in records.WRITABLE_FIELDS if name in attrs}
         if "stances" in data:
             data["stances"] = [dict(entry) for entry in data["stances"]]
+        return {"record": data}
+
+    def to_representation(self, read: Annotation | tuple) -> dict:
+        """``read``: one item of ``records.read`` over annotations, or an annotation (read again)."""
+        if isinstance(read, Annotation):
+            read = next(records.read(Annotation.objects.filter(pk=read.pk)))
+        record, _statement_id, pk, version = read
+        return {
+            "id": pk,
+            "url": annotation_url(pk, self.context.get("request")),
+            **record,
+            "version": version,
+        }
+
+
+class PredictionSerializer(AnnotationSerializer):
+    """One record of a batch of predictions, checked against the database (not the guideline:
+    a proposal is what an annotator corrects)."""
+
+    def validate(self, attrs: dict) -> dict:
+        record = super().validate(attrs)["record"]
+        resolver = self.context.setdefault("resolver", records.RecordResolver())
         try:
-            resolved = self.resolver.resolve(data, instance=self.instance)
+            return {"resolved": resolver.resolve(record)}
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from error
-        if self.instance is not None and resolved.statement.pk != self.instance.statement_id:
-            raise serializers.ValidationError({"statement": [self.error_messages["moved"]]}, code="moved")
-        return {"resolved": resolved}
-
-    def create(self, validated_data: dict) -> Annotation:
-        return records.apply_record(
-            validated_data["resolved"], annotator=self.context["request"].user, origin=Origin.HUMAN
-        )
-
-    def update(self, instance: Annotation, validated_data: dict) -> Annotation:
-        return records.apply_record(validated_data["resolved"], annotation=instance)
-
-    def to_representation(self, annotation: Annotation) -> dict:
-        return {
-            "id": annotation.pk,
-            "url": annotation_url(annotation.pk, self.context.get("request")),
-            **records.annotation_record(annotation),
-            "model_name": annotation.machine_name or None,
-            "model_version": annotation.machine_version or None,
-            "version": annotation.version,
-        }
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -264,7 +250,7 @@ class PredictionBatchSerializer(serializers.Serializer):
         fields = super().get_fields()
         limit = app_settings.MAX_PAGE_SIZE  # read at access time
         fields["records"] = serializers.ListField(
-            child=AnnotationSerializer(),
+            child=PredictionSerializer(),
             min_length=1,
             max_length=limit,
             help_text=_("Up to %(max)s canonical records.") % {"max": limit},
@@ -392,7 +378,7 @@ class ReadoutSerializer(serializers.ModelSerializer):
         reliability.attach_status([instance])
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not request.user.has_perm(ADJUDICATE_PERMISSION):
+        if request is None or not is_reviewer(request.user):
             data["status"] = None  # blind annotation: the status counts other annotators' work
         return data
 

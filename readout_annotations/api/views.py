@@ -9,6 +9,8 @@ outside ``ATOMIC_REQUESTS``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, ProtectedError, QuerySet
@@ -28,7 +30,7 @@ from rest_framework import routers as drf_routers
 from rest_framework import status, viewsets
 from rest_framework import views as drf_views
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -37,12 +39,13 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import adjudication, reliability
+from .. import adjudication, annotating, records, reliability
+from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Origin, Readout, Speaker, Statement, Target
-from . import filters, loading
+from . import filters
 from . import schema as api_schema
-from .pagination import PageNumberPagination
-from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions, is_reviewer
+from .pagination import PageNumberPagination, Records
+from .permissions import AnnotationRules, CanAdjudicate, CanPostPredictions, ModelPermissions
 from .schema import extend_schema
 from .serializers import (
     AcceptSerializer,
@@ -74,10 +77,24 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
+class ServiceUnavailable(APIException):
+    """The database did not grant a lock in time: nothing was written; ``Retry-After`` says when to retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = Busy.message
+    default_code = "busy"
+    wait = RETRY_AFTER  # REST framework's handler turns it into Retry-After
+
+
 def exception_handler(exc, context):
-    """REST framework's handler, plus: deleting a row still in use is a 409, not a 500."""
+    """REST framework's handler, plus: deleting a row still in use, or a unique key taken by a
+    concurrent request, is a 409; a lock that timed out is a JSON 503 with Retry-After. Never a 500."""
     if isinstance(exc, ProtectedError):
         exc = Conflict(in_use_message(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict(_("This conflicts with a change made meanwhile; read it again."))
+    elif isinstance(exc, Busy) or is_lock_timeout(exc):
+        exc = ServiceUnavailable()
     return drf_views.exception_handler(exc, context)
 
 
@@ -93,7 +110,7 @@ class ApiViewMixin:
     parser_classes = [JSONParser]
     permission_classes = [IsAuthenticated, ModelPermissions]
     pagination_class = PageNumberPagination
-    filter_backends: list = []  # filtering happens in get_queryset
+    filter_backends: list = []  # the lists that filter name django-filter's backend themselves
     versioning_class = None
     content_negotiation_class = DefaultContentNegotiation
     metadata_class = SimpleMetadata
@@ -148,30 +165,25 @@ class IdLookupMixin:
 @extend_schema_view(
     list=extend_schema(
         summary=_("Statements with their gold readings, in the canonical record shape."),
-        parameters=filters.STATEMENT_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("A statement with its gold reading.")),
 )
 class StatementViewSet(ApiViewMixin, IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Statement.objects.all()
     serializer_class = StatementSerializer
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.StatementFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Statement.objects.order_by("readout_id", "number")
-        if self.action == "list":
-            queryset = filters.filter_statements(queryset, self.request)
-        return queryset
+        return Statement.objects.order_by("readout_id", "number")
 
-    def paginate_queryset(self, queryset) -> list[Statement]:
-        """The page's statements with their gold readings, in two queries (see ``loading``)."""
-        return super().paginate_queryset(loading.StatementsWithGold(queryset))
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset, reader=self.request.user))
 
-    def get_object(self) -> Statement:
+    def get_object(self) -> tuple:
         super().get_object()  # the id's checks, the 404 and the object permissions
-        return loading.load(self.get_queryset().filter(pk=self.kwargs["pk"]))[0]
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "sees_all_annotations": is_reviewer(self.request.user)}
+        return Records(self.get_queryset().filter(pk=self.kwargs["pk"]), reader=self.request.user)[0:1][0]
 
 
 # --------------------------------------------------------------------------- speakers and targets
@@ -276,6 +288,27 @@ def lock_statement(statement_id: int) -> None:
         rows.update(number=F("number"))
 
 
+@contextmanager
+def service_errors(annotation: Annotation | None = None):
+    """The write service's errors as the API's answers (400 by field, 403, 404, 409, 412)."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise ValidationError(error.message_dict) from error
+    except annotating.Duplicate as error:
+        raise Conflict(
+            _("You have already annotated this statement (annotation %(id)s): change that one instead.")
+            % {"id": error.existing}
+        ) from error
+    except annotating.Stale as error:
+        if error.current is None:
+            raise NotFound() from error
+        raise PreconditionFailed(
+            _("The annotation has changed since you read it (its ETag is now %(etag)s); read it again.")
+            % {"etag": f'"{annotation.pk}-{error.current}"'}
+        ) from error
+
+
 ANNOTATION_ERRORS = {
     409: OpenApiResponse(description=_("You already annotated this statement.")),
 }
@@ -284,7 +317,6 @@ ANNOTATION_ERRORS = {
 @extend_schema_view(
     list=extend_schema(
         summary=_("Annotations you may see: all for a reviewer, your own otherwise."),
-        parameters=filters.ANNOTATION_PARAMETERS,
     ),
     retrieve=extend_schema(summary=_("An annotation; its ETag is its version.")),
     create=extend_schema(
@@ -299,12 +331,15 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     queryset = Annotation.objects.all()
     serializer_class = AnnotationSerializer
     permission_classes = [IsAuthenticated, ModelPermissions, AnnotationRules]
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.AnnotationFilter
 
     def get_queryset(self) -> QuerySet:
-        queryset = Annotation.objects.visible_to(self.request.user).for_records().order_by("statement_id", "pk")
-        if self.action == "list":
-            queryset = filters.filter_annotations(queryset, self.request)
-        return queryset
+        return Annotation.objects.visible_to(self.request.user).order_by("statement_id", "pk")
+
+    def paginate_queryset(self, queryset) -> list[tuple]:
+        """The page's records, read from rows in two queries (see ``records.read``)."""
+        return super().paginate_queryset(Records(queryset))
 
     def get_permissions(self) -> list:
         if self.action == "accept":
@@ -327,27 +362,9 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        statement = serializer.validated_data["resolved"].statement
-        mine = Annotation.objects.filter(statement=statement, annotator=request.user)
-        if mine.exists():
-            raise self.duplicate(mine)
-        try:
-            with transaction.atomic():
-                annotation = serializer.save()
-        except (IntegrityError, DjangoValidationError) as error:
-            # A concurrent create of the same annotation won: its row fails the unique constraint
-            # (or, once committed, the model's constraint check before the INSERT).
-            if mine.exists():
-                raise self.duplicate(mine) from error
-            raise
-        return self.respond(self.reload(annotation.pk), status.HTTP_201_CREATED)
-
-    def duplicate(self, mine: QuerySet) -> Conflict:
-        existing = mine.values_list("pk", flat=True).first()
-        return Conflict(
-            _("You have already annotated this statement (annotation %(id)s): change that one instead.")
-            % {"id": existing}
-        )
+        with service_errors():
+            saved = annotating.create(request.user, serializer.validated_data["record"])
+        return self.respond(saved.annotation, status.HTTP_201_CREATED)
 
     def claim(self, annotation: Annotation) -> Annotation:
         """Compare-and-set on the version ``If-Match`` names, then reload under the row lock.
@@ -371,19 +388,18 @@ class AnnotationViewSet(ApiViewMixin, IdLookupMixin, viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs) -> Response:
         partial = kwargs.pop("partial", False)
         annotation = self.get_object()
-        if_match_versions(request, annotation)  # a stale If-Match fails before any write
-        with transaction.atomic():
-            annotation = self.claim(annotation)
-            serializer = self.get_serializer(annotation, data=request.data, partial=partial)
-            serializer.is_valid(raise_exception=True)
-            serializer.save()
-        return self.respond(self.reload(annotation.pk))
+        versions = if_match_versions(request, annotation)  # a stale If-Match fails before any check
+        serializer = self.get_serializer(annotation, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        with service_errors(annotation):
+            saved = annotating.update(request.user, annotation, serializer.validated_data["record"], version=versions)
+        return self.respond(saved.annotation)
 
     def destroy(self, request, *args, **kwargs) -> Response:
         annotation = self.get_object()
-        if_match_versions(request, annotation)
-        with transaction.atomic():
-            self.claim(annotation).delete()
+        versions = if_match_versions(request, annotation)
+        with service_errors(annotation):
+            annotating.delete(request.user, annotation, version=versions)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -450,7 +466,7 @@ class PredictionView(ApiViewMixin, drf_views.APIView):
         with transaction.atomic():
             created = serializer.save()
         ids = [annotation.pk for annotation in created]
-        annotations = Annotation.objects.for_records().filter(pk__in=ids).order_by("statement_id", "pk")
+        annotations = list(records.read(Annotation.objects.filter(pk__in=ids).order_by("statement_id", "pk")))
         context = {"request": request, "view": self}
         data = {
             "model_name": serializer.validated_data["model_name"],

@@ -95,7 +95,11 @@ def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
             continue
         if record["origin"] == "machine":
             task["predictions"].append(
-                {"model_version": record.get("machine_name") or "machine", "result": results(record, readouts, aliases)}
+                {
+                    "model_version": record.get("model_version") or "machine",
+                    "model_name": record.get("model_name"),
+                    "result": results(record, readouts, aliases),
+                }
             )
         else:
             task["annotations"].append(
@@ -244,7 +248,15 @@ def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool) -> 
             texts = value.get("text") or []
             record["cue"] = texts[0] if texts else None
     if machine:
-        record.update(annotator=None, origin="machine", gold=False)
+        name, version = annotation.get("model_name"), annotation.get("model_version")
+        named = isinstance(name, str) and bool(name)
+        record.update(
+            annotator=None,
+            origin="machine",
+            gold=False,
+            model_name=name if named else None,
+            model_version=version if named and isinstance(version, str) and version != "machine" else None,
+        )
     else:
         record.update(
             annotator=_annotator(annotation),
