@@ -332,9 +332,7 @@ def test_focus_labels_and_proposing_a_target_from_the_form(browser, live_server,
     assert page.input_value("#id_propose_name") == "Tibet"
     page.select_option("#id_propose_kind", "policy")
     page.click("#id_propose_parent + .select2 .select2-selection")
-    page.keyboard.type("core")
-    page.locator(".select2-results__option", has_text="Core interests").wait_for()
-    page.keyboard.press("Enter")
+    Annotator(page).pick("core", "Core interests")
     page.click("#ra-propose-target input[type=submit]")
     page.wait_for_selector("#ra-propose-target", state="hidden")
     tibet = Target.objects.get(name="Tibet")
@@ -388,3 +386,38 @@ def test_workbench_screens_fit_1000_and_1400_pixels(browser, live_server, annota
     if width == 1000:
         assert box[0] > box[1]  # the comparison scrolls sideways inside its box
     page.context.close()
+
+
+def test_guideline_errors_name_their_field_and_save_nothing(browser, live_server, annotator):  # noqa: F811
+    from .conftest import make_readout
+    from .test_admin import catalog
+
+    catalog()
+    readout = make_readout("guideline", "Xi said that China opposes interference.")
+    statement = readout.statements.get()
+    page = log_in(browser, live_server, "annotator1")
+    page.goto(live_server.url + url("statement_annotate", statement.pk))
+    page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+    annotator_ = Annotator(page)
+    annotator_.press("e")
+    annotator_.press("/")
+    annotator_.pick("xi", "Xi Jinping")
+    annotator_.press("k")
+    annotator_.type("declared")
+    annotator_.press("Escape")
+    # the form warns at once, the guideline refuses on saving, by field
+    assert "ra-invalid" in page.get_attribute("#id_cue", "class")
+    annotator_.press("Control+Enter")
+    page.wait_for_selector("[data-field=cue] .errorlist")
+    assert "does not occur in the statement" in page.inner_text("[data-field=cue] .errorlist")
+    assert page.locator(".errorlist").count() == 1
+    # narration clears speaker, mode and cue, but a stance still needs a speaker
+    annotator_.press("n")
+    annotator_.press("t")
+    annotator_.pick("taiw", "Taiwan")
+    annotator_.press("f")
+    annotator_.press("Control+Enter")
+    page.wait_for_selector("[data-field=stances] .errorlist")
+    assert "A stance needs a speaker" in page.inner_text("[data-field=stances] .errorlist")
+    assert page.input_value("#id_cue") == ""
+    assert not Annotation.objects.filter(annotator=annotator).exists()

@@ -185,7 +185,7 @@ def annotate_view(model_admin, request, object_id):
         "statement": statement,
         "paragraphs": paragraph_of(statement),
         "mine": mine,
-        "proposal": proposal,
+        "proposal": proposal if not form.is_bound else None,  # once posted, the fields are mine
         "previous_speaker": previous_speaker(statement, request.user),
         "guideline_url": app_settings.GUIDELINE_URL,
         "propose_target_form": propose_target_form(site, request.user),
