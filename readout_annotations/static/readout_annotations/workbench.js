@@ -374,6 +374,7 @@
         t: () => {
             const row = emptyRow();
             currentRow = row;
+            row.scrollIntoView({block: 'nearest'});
             openPicker(row.querySelector('select'));
         },
         f: (target) => setStance(activeRow(target), 'favor'),
