@@ -172,6 +172,10 @@
 
     function openTargetDialog(select, term) {
         const dialog = document.getElementById('ra-propose-target');
+        if (!dialog) {  // a screen without the dialog (the reviewer's gold form): name only
+            propose(select, {name: term, kind: 'issue'});
+            return;
+        }
         const form = dialog.querySelector('form');
         form.reset();
         clear(form.querySelector('select.ra-autocomplete'));
