@@ -273,6 +273,8 @@ def _ids(world, name: str) -> tuple:
     }[model]
     if name.endswith("_accept"):
         return (world["statements"][1].pk, world["theirs"].pk)
+    if name.endswith(("_lookup", "_propose")):
+        return ("speaker",)
     return (object_id,)
 
 
@@ -289,6 +291,9 @@ ADMIN = {
     "readout_annotations_statement_compare": REVIEW,
     "readout_annotations_statement_accept": (LOGIN, 403, 403, 302, 403, 302),  # POST
     "readout_annotations_statement_gold": REVIEW,
+    # the annotation form's speaker/target lookup, and proposing one (POSTed empty: 400 by field)
+    "readout_annotations_statement_lookup": VIEW,
+    "readout_annotations_statement_propose": (LOGIN, 400, 400, 400, 403, 400),
     "readout_annotations_statement_changelist": VIEW,
     "readout_annotations_statement_add": ADD_BY_REVIEWERS,
     "readout_annotations_statement_history": VIEW,
@@ -322,7 +327,11 @@ ADMIN = {
     "readout_annotations_readout_delete": NO_ONE_BUT_SUPERUSERS,
     "readout_annotations_readout_change": VIEW,
 }
-POST_ONLY = {"readout_annotations_statement_accept", "readout_annotations_readout_accept_agreed"}
+POST_ONLY = {
+    "readout_annotations_statement_accept",
+    "readout_annotations_statement_propose",
+    "readout_annotations_readout_accept_agreed",
+}
 
 
 def test_the_admin_table_covers_every_page():
