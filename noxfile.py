@@ -41,6 +41,15 @@ DJANGO = {
     "5.2": ("3.11", "Django>=5.2,<6.0"),
     "6.x": (interpreter("3.12"), "Django>=6.0,<7.0"),
 }
+# Django series -> the Tasks packages its jobs are tested with (tests/test_jobs_worker.py runs the
+# database backend's db_worker on each): the django-tasks backport with its own database backend
+# on 4.2 (django-tasks-db needs 5.2+); the backport, django-tasks-db and django-tasks-rq on 5.2;
+# Django's own django.tasks with django-tasks-db on 6.
+TASKS = {
+    "4.2": ["django-tasks==0.11.0"],
+    "5.2": ["django-tasks==0.12.0", "django-tasks-db==0.13.0", "django-tasks-rq==0.12.0"],
+    "6.x": ["django-tasks-db==0.13.0"],
+}
 MATRIX = [nox.param(python, series, id=series) for series, (python, _) in DJANGO.items()]
 
 _wheel: list[str] = []
@@ -62,7 +71,7 @@ def wheel(session: nox.Session) -> str:
 def install(session: nox.Session, series: str, *extras: str) -> None:
     requirement = DJANGO[series][1]
     target = wheel(session) + (f"[{','.join(extras)}]" if extras else "")
-    session.install(target, requirement, "djangorestframework")
+    session.install(target, requirement, "djangorestframework", *TASKS[series])
     show = (
         "import django, rest_framework as drf; print('Django', django.get_version(), '/ REST framework', drf.VERSION)"
     )

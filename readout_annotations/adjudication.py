@@ -57,6 +57,19 @@ def accept(annotation: Annotation, reviewer, *, sources: Iterable[Annotation] = 
     return annotation
 
 
+@transaction.atomic
+def withdraw(annotation: Annotation) -> Annotation:
+    """Take gold away from ``annotation``: it stops being gold and loses its adjudication with
+    it (who, when, and the readings it was adjudicated from)."""
+    Statement.objects.select_for_update().get(pk=annotation.statement_id)
+    annotation.gold = False
+    annotation.adjudicated_by = None
+    annotation.adjudicated_at = None
+    annotation.save()
+    annotation.adjudicated_from.clear()
+    return annotation
+
+
 def _copy_for(proposal: Annotation, reviewer) -> Annotation:
     copy, _ = Annotation.objects.get_or_create(
         statement_id=proposal.statement_id,

@@ -173,6 +173,7 @@ def create(
     Raises ``ValidationError``, ``NotEditable``, ``Duplicate`` or ``locks.Busy``.
     """
     annotator = user if annotator is None else annotator
+    resolver = resolver or records.RecordResolver(user=user)  # names ``user`` may use
     if not operator and (annotator is None or annotator != user or origin != Origin.HUMAN):
         raise NotEditable(_("You can annotate only as yourself."))
     if (origin == Origin.HUMAN) != (annotator is not None) and origin != Origin.IMPORT:
@@ -221,6 +222,7 @@ def update(
     ``NotEditable``, ``Stale`` or ``locks.Busy``.
     """
     versions = _versions(version)
+    resolver = resolver or records.RecordResolver(user=user)
     for _attempt in range(LAST_WRITE_WINS_RETRIES):
         if versions is not None and annotation.version not in versions:
             raise Stale(annotation.version)
@@ -253,7 +255,7 @@ def save(
     is ``Stale`` (its version), not a duplicate.
     """
     annotator = user if annotator is None else annotator
-    resolver = resolver or records.RecordResolver()
+    resolver = resolver or records.RecordResolver(user=user)
     if annotation is None:
         resolved, _note = resolve(data, origin=origin, resolver=resolver)
         mine = Annotation.objects.for_records().filter(statement=resolved.statement)

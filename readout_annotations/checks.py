@@ -63,3 +63,23 @@ def check_installed_apps(app_configs=None, **kwargs) -> list[Error]:
         for app in REQUIRED_APPS
         if not apps.is_installed(app)
     ]
+
+
+@register(Tags.compatibility)
+def check_proposers(app_configs=None, **kwargs) -> list[Error]:
+    """``PROPOSERS``: importable ``Proposer`` subclasses with a name (readout_annotations.E010)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .proposers import configured_proposers
+
+    try:
+        configured_proposers()
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                str(error),
+                hint="List dotted paths of readout_annotations.proposers.Proposer subclasses (docs/stances.md).",
+                id="readout_annotations.E010",
+            )
+        ]
+    return []

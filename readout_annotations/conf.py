@@ -27,6 +27,18 @@ DEFAULTS: dict[str, object] = {
     # Address of the published annotation guideline (docs/guidelines.md); the annotation form
     # links its help texts there. Empty: no link.
     "GUIDELINE_URL": "",
+    # Jobs (readout_annotations.jobs): the Tasks backend alias and queue they are enqueued on,
+    "TASK_BACKEND": "default",
+    "TASK_QUEUE": "default",
+    # where their files go in the default storage,
+    "JOB_STORAGE_PREFIX": "readout_annotations/jobs",
+    # after how many seconds without a heartbeat a running job counts as lost (its worker died),
+    "JOB_HEARTBEAT_TIMEOUT": 300,
+    # and from how many records ``POST export/`` runs as a job even without ``async=1``.
+    "ASYNC_EXPORT_RECORDS": 100_000,
+    # Machine proposers run on every imported readout: dotted paths of
+    # ``readout_annotations.proposers.Proposer`` subclasses (docs/stances.md).
+    "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
 }
 
 

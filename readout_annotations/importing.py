@@ -4,13 +4,16 @@ Used by ``manage.py import_readout`` and by the API's ``readouts/import/`` endpo
 accept and refuse the same files with the same messages.
 
 A file is the seed's format (see ``readout_annotations.text``): title, ``YYYY-MM-DD HH:MM``
-timestamp in the zone given (default: the ``TIMEZONE`` setting), then the body. The readout's
+timestamp in the zone given (default: the ``TIMEZONE`` setting), then the body. The zone is
+stored with the readout (``Readout.timezone``), and with it the day of publication in that zone
+(``Readout.published_on``), which every export and filter uses. A file that starts with a UTF-16
+byte-order mark is refused as "UTF-16 text: save it as UTF-8". The readout's
 slug is the file name's stem, slugified (``xi-lukashenko-talks-2023-03-01.txt`` gives
 ``xi-lukashenko-talks-2023-03-01``), unless one is given.
 
 Importing a file again:
 
-- identical title, timestamp and body: nothing happens (``unchanged``);
+- identical title, timestamp, zone and body: nothing happens (``unchanged``);
 - anything changed: refused, unless ``replace`` is given and no person has annotated the
   readout (any annotation that is not a machine proposal counts as a person's). Replacing
   deletes the readout's statements and machine proposals and imports the file afresh, keeping
@@ -21,6 +24,7 @@ Every import of one file is one transaction: a refused or broken file writes not
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +33,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import attribution
+from . import proposers
 from . import text as text_module
 from .conf import app_settings
 from .models import Annotation, Origin, Readout
@@ -141,6 +146,8 @@ def import_readout(
         raise ReadoutImportError(name, too_large(max(len(data), size or 0), limit))
     zone = _zone(name, timezone or app_settings.TIMEZONE)
     slug = _slug(name, slug)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReadoutImportError(name, _("UTF-16 text: save it as UTF-8"), line=1)
     try:
         parsed = text_module.parse_readout(text_module.decode_readout(data))
     except text_module.ReadoutFormatError as error:
@@ -150,7 +157,7 @@ def import_readout(
         raise ReadoutImportError(name, _("title is longer than %(limit)s characters") % {"limit": title_length}, line=1)
     published_at = parsed.timestamp.replace(tzinfo=zone)
     try:
-        return _store(name, slug, parsed, published_at, replace)
+        return _store(name, slug, parsed, published_at, replace, zone.key)
     except IntegrityError:  # another import created the same slug meanwhile
         raise ReadoutImportError(
             name,
@@ -159,15 +166,17 @@ def import_readout(
         ) from None
 
 
-def _store(name: str, slug: str, parsed, published_at, replace: bool) -> ImportResult:
+def _store(name: str, slug: str, parsed, published_at, replace: bool, timezone: str) -> ImportResult:
+    fields = {"slug": slug, "title": parsed.title, "published_at": published_at, "timezone": timezone}
     with transaction.atomic():
         existing = Readout.objects.select_for_update().filter(slug=slug).first()
         if existing is None:
-            return _create(slug=slug, title=parsed.title, published_at=published_at, text=parsed.body)
+            return _create(**fields, text=parsed.body)
         if (
             existing.checksum == text_module.checksum(parsed.body)
             and existing.title == parsed.title
             and existing.published_at == published_at
+            and (existing.timezone or app_settings.TIMEZONE) == timezone
         ):
             return ImportResult(existing, UNCHANGED, 0, 0)
         annotations = Annotation.objects.filter(statement__readout=existing)
@@ -195,14 +204,14 @@ def _store(name: str, slug: str, parsed, published_at, replace: bool) -> ImportR
         kept = {field: getattr(existing, field) for field in KEPT_FIELDS}
         annotations.delete()
         existing.delete()
-        result = _create(slug=slug, title=parsed.title, published_at=published_at, text=parsed.body, **kept)
+        result = _create(**fields, text=parsed.body, **kept)
         return ImportResult(result.readout, REPLACED, result.statements, result.proposals)
 
 
 def _create(**fields) -> ImportResult:
     readout = Readout.objects.create_segmented(**fields)
     statements = readout.statements.count()
-    proposals = attribution.create_proposals(readout)
+    proposals = proposers.create_proposals(readout)
     return ImportResult(readout, CREATED, statements, proposals)
 
 
@@ -249,35 +258,134 @@ class AnnotationImportError(Exception):
 class AnnotationImportResult:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
     users_created: int = 0
 
 
-def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportResult:
+def _stored_reading(annotation: Annotation) -> tuple:
+    """What an import compares: speaker, attribution, mode, cue and stances."""
+    stances = frozenset(annotation.stances.values_list("target_id", "stance"))
+    return (annotation.speaker_id, annotation.attribution, annotation.mode, annotation.cue, stances)
+
+
+def _resolved_reading(resolved) -> tuple:
+    stances = frozenset((target.pk, stance) for target, stance in resolved.stances)
+    speaker = resolved.speaker.pk if resolved.speaker is not None else None
+    return (speaker, resolved.attribution, resolved.mode, resolved.cue, stances)
+
+
+class _Users:
+    """Annotators named by an import: by username, by e-mail, or by an unresolved Label Studio id."""
+
+    def __init__(self, create: bool) -> None:
+        from django.contrib.auth import get_user_model
+
+        self.model = get_user_model()
+        self.create = create
+        self.created = 0
+        self._by_name: dict[str, object] = {}
+        self._by_email: dict[str, object] = {}
+
+    def named(self, record: dict) -> str | None:
+        """How the record names its annotator (for messages), or None."""
+        for key in ("annotator", "annotator_email"):
+            if record.get(key):
+                return str(record[key])
+        if record.get("labelstudio_user") is not None:
+            return f"Label Studio user {record['labelstudio_user']}"
+        return None
+
+    def find(self, record: dict, problems: list[str]):
+        """The user the record names (None if it names nobody); appends to ``problems`` if it
+        cannot be found. A missing username is created later (``create_missing``) with
+        ``create_users``."""
+        username = record.get("annotator") or None
+        email = record.get("annotator_email") or None
+        labelstudio_user = record.get("labelstudio_user")
+        if labelstudio_user is not None:
+            problems.append(
+                _(
+                    "completed_by is Label Studio user %(id)s and the file does not say who that is "
+                    "(no completed_by object or e-mail for that id); map it with --labelstudio-user %(id)s=USERNAME"
+                )
+                % {"id": labelstudio_user}
+            )
+            return None
+        if email is not None:
+            if not isinstance(email, str):
+                problems.append(_("the annotator's e-mail must be a string"))
+                return None
+            if email not in self._by_email:
+                # Lower() rather than iexact: on MariaDB, iexact follows the column's collation.
+                lowered = self.model._default_manager.annotate(_email=Lower(self.model.get_email_field_name()))
+                found = list(lowered.filter(_email=email.lower())[:2])
+                self._by_email[email] = found[0] if len(found) == 1 else len(found)
+            user = self._by_email[email]
+            if user == 0:
+                problems.append(_("no user has the e-mail %(email)r") % {"email": email})
+            elif isinstance(user, int):
+                problems.append(_("more than one user has the e-mail %(email)r") % {"email": email})
+            return user if not isinstance(user, int) else None
+        if username is None:
+            return None
+        if not isinstance(username, str):
+            problems.append(_("the annotator is given by username, a string"))
+            return None
+        if username not in self._by_name:
+            self._by_name[username] = self.model._default_manager.filter(
+                **{self.model.USERNAME_FIELD: username}
+            ).first()
+        user = self._by_name[username]
+        if user is None and not self.create:
+            problems.append(_("no user is called %(name)r (--create-users creates missing users)") % {"name": username})
+        return user
+
+    def create_missing(self, record: dict):
+        """The user for a username that does not exist yet, created; or a message saying why not."""
+        username = record["annotator"]
+        user = _create_user(self.model, username)
+        if not isinstance(user, str):
+            self._by_name[username] = user
+            self.created += 1
+        return user
+
+
+def import_annotations(rows, *, create_users: bool = False, reviewer=None) -> AnnotationImportResult:
     """Write ``(line, record)`` pairs (see ``formats.*.read``) as annotations, all or nothing.
 
-    Each record names its statement (readout slug and number); its annotator by username
-    (unknown usernames are an error unless ``create_users``); its ``origin`` (kept; human by
-    default when there is an annotator, import otherwise; a human reading needs an annotator,
-    a machine proposal has none); ``gold`` (kept; at most one per statement, in the file and in
-    the database). A record without an attribution (a statement left unread in a gold export)
-    is skipped. A reading by the same annotator of the same statement is updated, as is an
-    existing reading without annotator of the same origin. Every bad line is reported, with its
-    number, and then nothing is written.
-    """
-    from django.contrib.auth import get_user_model
+    Each record names its statement (readout slug and number) and its annotator: ``annotator``
+    (a username; unknown ones are an error unless ``create_users``) or ``annotator_email`` (one
+    user with that e-mail); a ``labelstudio_user`` id that the reader could not resolve is an
+    error. ``origin`` is human by default when there is an annotator, machine when the record
+    names a ``model_name``, import otherwise; a human reading needs an annotator, a machine
+    proposal has none and cannot be gold. A record without an attribution (a statement left
+    unread in a gold export) is skipped.
 
+    Which reading a record updates, never anybody else's:
+
+    - a person's reading: the same annotator's reading of the statement;
+    - a machine proposal: the proposal of the same ``model_name`` and ``model_version``;
+    - an imported reading without annotator: one such reading of the statement (each once).
+
+    An update never changes a reading's origin, and a reading that is already as the record
+    says is left alone (``unchanged``: no new version). ``gold`` changes only when the record
+    has a ``gold`` value, and then through ``adjudication``: ``accept`` (recording ``reviewer``,
+    which may be None for "by import", and the time) or ``withdraw`` (which clears the
+    adjudication with the gold). At most one gold reading per statement, in the file and in the
+    database. Every bad line is reported, with its number, and then nothing is written.
+    """
+    from . import adjudication, annotating, locks
     from .records import RecordResolver, apply_record
 
-    user_model = get_user_model()
     resolver = RecordResolver()
+    users = _Users(create_users)
     result = AnnotationImportResult()
     errors: list[str] = []
-    users: dict[str, object] = {}
     aliases = None
     golds: set[int] = set()
     seen: set[tuple[int, int]] = set()
-    created_here: set[int] = set()
+    touched: set[int] = set()
 
     def fail(line: int, message: str) -> None:
         errors.append(_("line %(line)s: %(message)s") % {"line": line, "message": message})
@@ -291,28 +399,29 @@ def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportR
                 result.skipped += 1
                 continue
             problems: list[str] = []
-            username = record.get("annotator") or None
-            origin = record.get("origin") or (Origin.HUMAN if username else Origin.IMPORT)
-            gold = record.get("gold", False)
+            user = users.find(record, problems)
+            named = users.named(record)
+            model_name = record.get("model_name") or ""
+            model_version = record.get("model_version") or ""
+            if not isinstance(model_name, str) or not isinstance(model_version, str):
+                problems.append(_("model_name and model_version must be strings"))
+                model_name, model_version = str(model_name), str(model_version)
+            default_origin = Origin.HUMAN if named else (Origin.MACHINE if model_name else Origin.IMPORT)
+            origin = record.get("origin") or default_origin
+            gold = record.get("gold")  # None: the record does not say, and gold stays as it is
             if origin not in Origin.values:
-                problems.append(
-                    _("origin %(value)r is not one of %(choices)s")
-                    % {
-                        "value": origin,
-                        "choices": ", ".join(Origin.values),
-                    }
-                )
-            if not isinstance(gold, bool):
+                choices = ", ".join(Origin.values)
+                problems.append(_("origin %(value)r is not one of %(choices)s") % {"value": origin, "choices": choices})
+            if gold is not None and not isinstance(gold, bool):
                 problems.append(_("gold must be true or false"))
-            if username is not None and not isinstance(username, str):
-                problems.append(_("the annotator is given by username, a string"))
-                username = None
-            if origin == Origin.HUMAN and username is None:
+            if origin == Origin.HUMAN and named is None:
                 problems.append(_("a human reading needs its annotator"))
-            if origin == Origin.MACHINE and username is not None:
+            if origin == Origin.MACHINE and named is not None:
                 problems.append(_("a machine proposal has no annotator"))
             if origin == Origin.MACHINE and gold is True:
                 problems.append(_("a machine proposal cannot be gold"))
+            if origin != Origin.MACHINE and (model_name or model_version):
+                problems.append(_("only a machine proposal names a model (model_name, model_version)"))
             if record.get("speaker_mention") and not record.get("speaker"):
                 if aliases is None:
                     from .formats.base import speaker_index
@@ -328,41 +437,35 @@ def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportR
                 resolved = None
                 for field, messages in error.message_dict.items():
                     problems.extend(f"{field}: {message}" for message in messages)
-            user = None
-            if username is not None:
-                if username not in users:
-                    users[username] = user_model._default_manager.filter(
-                        **{user_model.USERNAME_FIELD: username}
-                    ).first()
-                user = users[username]
-                if user is None and not create_users:
-                    problems.append(
-                        _("no user is called %(name)r (--create-users creates missing users)") % {"name": username}
-                    )
             if problems:
                 fail(line, "; ".join(problems))
                 continue
             statement = resolved.statement
-            if user is None and username is not None:
-                user = _create_user(user_model, username)
+            if user is None and record.get("annotator"):
+                user = users.create_missing(record)
                 if isinstance(user, str):
                     fail(line, user)
                     continue
-                users[username] = user
-                result.users_created += 1
             if user is not None:
                 if (statement.pk, user.pk) in seen:
-                    fail(line, _("a second reading of this statement by %(name)r") % {"name": username})
+                    fail(line, _("a second reading of this statement by %(name)r") % {"name": named})
                     continue
                 seen.add((statement.pk, user.pk))
-                existing = Annotation.objects.filter(statement=statement, annotator=user).first()
+                existing = Annotation.objects.for_records().filter(statement=statement, annotator=user).first()
             else:
-                existing = (
-                    Annotation.objects.filter(statement=statement, annotator=None, origin=origin)
-                    .exclude(pk__in=created_here)
-                    .order_by("pk")
-                    .first()
-                )
+                same = Annotation.objects.for_records().filter(statement=statement, annotator=None, origin=origin)
+                if origin == Origin.MACHINE:
+                    same = same.filter(machine_name=model_name, machine_version=model_version)
+                existing = same.exclude(pk__in=touched).order_by("pk").first()
+            writes = existing is None or _stored_reading(existing) != _resolved_reading(resolved)
+            if writes and origin != Origin.MACHINE:
+                # A person's reading that this import writes meets the guideline, as every write
+                # through the write service does (checked here so that every bad line is named).
+                try:
+                    annotating.resolve(record, origin=origin, resolver=resolver)
+                except ValidationError as error:
+                    fail(line, "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items()))
+                    continue
             if gold:
                 if statement.pk in golds:
                     fail(line, _("a second gold reading of this statement"))
@@ -376,34 +479,51 @@ def import_annotations(rows, *, create_users: bool = False) -> AnnotationImportR
                     continue
             if errors:
                 continue  # nothing will be written: keep checking, skip the writing
+            # A person's reading (human or import) is written by the write service, as an
+            # operator's (the command line's) write; machine proposals by records.apply_record.
+            person = origin != Origin.MACHINE
             try:
-                if existing is not None:
-                    existing.origin = origin
-                    existing.gold = gold
-                    existing.gold_statement_id = statement.pk if gold else None
-                    apply_record(resolved, annotation=existing)
-                    result.updated += 1
-                else:
-                    # Built here rather than by apply_record so that a gold reading has its
-                    # gold_statement before full_clean checks the gold constraint.
-                    new = Annotation(
-                        annotator=user,
-                        origin=origin,
-                        gold=gold,
-                        gold_statement=statement if gold else None,
-                        machine_name=str(record.get("model_name") or record.get("machine_name") or ""),
-                        machine_version=str(record.get("model_version") or record.get("machine_version") or ""),
+                if existing is None and person:
+                    saved = annotating.create(
+                        None, record, annotator=user, origin=origin, operator=True, resolver=resolver
                     )
-                    annotation = apply_record(resolved, annotation=new)
-                    created_here.add(annotation.pk)
+                    annotation = saved.annotation
                     result.created += 1
+                elif existing is None:
+                    annotation = apply_record(
+                        resolved, origin=origin, machine_name=model_name, machine_version=model_version
+                    )
+                    result.created += 1
+                elif writes:
+                    if person:  # the origin, the annotator and gold stay as they are
+                        annotation = annotating.update(
+                            None, existing, record, operator=True, resolver=resolver
+                        ).annotation
+                    else:
+                        annotation = apply_record(resolved, annotation=existing)
+                    result.updated += 1
+                elif gold is None or gold == existing.gold:
+                    annotation = existing
+                    result.unchanged += 1
+                else:
+                    annotation = existing
+                    result.updated += 1
+                touched.add(annotation.pk)
+                if gold is True and not annotation.gold:
+                    adjudication.accept(annotation, reviewer)
+                elif gold is False and annotation.gold:
+                    adjudication.withdraw(annotation)
             except ValidationError as error:
                 fail(line, "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items()))
+            except (annotating.Stale, annotating.Duplicate, locks.Busy):
+                fail(line, _("someone else wrote this reading during the import; import the file again"))
+                break
             except IntegrityError as error:
                 fail(line, _("the database refused it: %(error)s") % {"error": error})
                 break
         if errors:
             raise AnnotationImportError(errors)
+    result.users_created = users.created
     return result
 
 

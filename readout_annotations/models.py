@@ -547,6 +547,13 @@ class Statement(models.Model):
         super().save(*args, **kwargs)
 
 
+@receiver(pre_save, sender=Readout)
+def date_raw_readout(sender, instance: Readout, raw: bool, **kwargs) -> None:
+    """``loaddata`` saves raw, past ``Readout.save()``: a fixture's readout gets its publication day all the same."""
+    if raw:
+        instance.published_on = instance.publication_day()
+
+
 @receiver(pre_save, sender=Statement)
 def check_raw_statement(sender, instance: Statement, raw: bool, **kwargs) -> None:
     """``loaddata`` saves raw, past ``Statement.save()``: a fixture's spans are checked all the same."""
@@ -800,3 +807,98 @@ class Stance(models.Model):
         "readout_annotations.annotation",
         "readout_annotations.target",
     ]
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+class JobKind(models.TextChoices):
+    EXPORT = "export", _("export")
+    IMPORT_READOUTS = "import_readouts", _("import readouts")
+    IMPORT_ANNOTATIONS = "import_annotations", _("import annotations")
+    AGREEMENT = "agreement", _("agreement report")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviewers see every job; anyone else only the jobs they asked for."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.has_perm(ADJUDICATE_PERMISSION):
+            return self
+        return self.filter(user=user)
+
+    def lost(self, now, timeout_seconds: float):
+        """Running jobs whose worker has not beaten its heart for ``timeout_seconds``."""
+        from datetime import timedelta
+
+        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=timeout_seconds))
+
+
+def job_file_path(job: Job, filename: str) -> str:
+    from .conf import app_settings
+
+    return f"{app_settings.JOB_STORAGE_PREFIX}/{job.uuid}/{filename}"
+
+
+class Job(models.Model):
+    """A piece of long work (an export, an import, the agreement report) run as a task on the
+    host's Tasks backend; see ``readout_annotations.jobs``. Its result file lives in the host's
+    default storage."""
+
+    Kind = JobKind
+    Status = JobStatus
+
+    uuid = models.UUIDField(_("UUID"), default=ordered_uuid, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=JobKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.CASCADE,
+        related_name="readout_jobs",
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    inputs = models.JSONField(
+        _("input files"), default=list, blank=True, help_text=_("Storage names of the uploaded files, in order.")
+    )
+    progress_done = models.PositiveBigIntegerField(_("done"), default=0)
+    progress_total = models.PositiveBigIntegerField(_("total"), null=True, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    result = models.FileField(_("result file"), upload_to=job_file_path, max_length=500, blank=True)
+    task_id = models.CharField(_("task id"), max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="job_user_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="job_status_idx"),
+        ]
+        constraints = [
+            choices_check("job_kind_valid", "kind", JobKind),
+            choices_check("job_status_valid", "status", JobStatus),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.uuid} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

@@ -297,7 +297,10 @@ class RecordResolver:
     speakers and targets once per slug.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, user=None) -> None:
+        """``user``: the person whose reading this is; names they may not use (another annotator's
+        proposed speakers and targets) resolve as unknown. ``None`` (imports): every name."""
+        self.user = user
         self._statements: dict[str, dict[int, Statement] | None] = {}
         self._speakers: dict[str, Speaker | None] = {}
         self._targets: dict[str, Target | None] = {}
@@ -313,19 +316,22 @@ class RecordResolver:
 
     def speaker(self, slug: str) -> Speaker | None:
         if slug not in self._speakers:
-            self._speakers[slug] = Speaker.objects.filter(slug=slug).first()
+            self._speakers[slug] = self._usable(Speaker).filter(slug=slug).first()
         return self._speakers[slug]
 
     def target(self, slug: str) -> Target | None:
         if slug not in self._targets:
-            self._targets[slug] = Target.objects.filter(slug=slug).first()
+            self._targets[slug] = self._usable(Target).filter(slug=slug).first()
         return self._targets[slug]
+
+    def _usable(self, model):
+        return model.objects.all() if self.user is None else model.objects.usable_by(self.user)
 
     def _load_targets(self, slugs) -> None:
         """Cache the targets of ``slugs`` in one query."""
         missing = {slug for slug in slugs if isinstance(slug, str) and slug not in self._targets}
         if missing:
-            found = {target.slug: target for target in Target.objects.filter(slug__in=missing)}
+            found = {target.slug: target for target in self._usable(Target).filter(slug__in=missing)}
             self._targets.update({slug: found.get(slug) for slug in missing})
 
     def resolve(self, data: Mapping, *, instance: Annotation | None = None) -> ResolvedRecord:

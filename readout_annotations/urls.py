@@ -6,7 +6,7 @@ and name it in ``router.root_entries`` to list it at the API root).
 
 from django.urls import path, re_path
 
-from .api import agreement, transfer, views
+from .api import agreement, jobs, transfer, views
 from .api.routers import ApiRouter
 
 app_name = "readout_annotations"
@@ -17,6 +17,7 @@ router.register("statements", views.StatementViewSet, basename="statement")
 router.register("speakers", views.SpeakerViewSet, basename="speaker")
 router.register("targets", views.TargetViewSet, basename="target")
 router.register("annotations", views.AnnotationViewSet, basename="annotation")
+router.register("jobs", jobs.JobViewSet, basename="job")
 router.root_entries["predictions"] = "predictions"
 router.root_entries["schema"] = "schema"
 router.root_entries["export"] = "export"

@@ -35,7 +35,8 @@ def roles(db):
 def _user(username: str, group: str | None):
     from django.contrib.auth.models import Group
 
-    user = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
+    model = get_user_model()  # the e-mail host (tests/settings_email.py) has no username field
+    user = model.objects.create_user(**{model.USERNAME_FIELD: username}, password="pw", is_staff=True)
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user

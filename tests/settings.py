@@ -8,6 +8,8 @@ local defaults. The demo sets ``DEMO_SQLITE_PATH`` to keep its database in a fil
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "readout-annotations-test-host-not-secret")
@@ -61,11 +63,14 @@ def _database() -> dict:
     backend = os.environ.get("TEST_DATABASE", "sqlite")
     env = os.environ.get
     if backend == "sqlite":
-        # As docs/hosts.md recommends: writes take the lock when their transaction begins
-        # (Django 5.1+), and a file database (the demo's) runs in WAL mode so reads never wait.
-        options = {"transaction_mode": "IMMEDIATE", "timeout": 5}
-        if env("DEMO_SQLITE_PATH"):
-            options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        # As docs/hosts.md recommends: writes take the lock when their transaction begins, and a
+        # file database (the demo's, the job workers') runs in WAL mode so reads never wait for a
+        # writer. Both options need Django 5.1+; older Djangos get SQLite's defaults.
+        options = {"timeout": 5}
+        if django.VERSION >= (5, 1):
+            options["transaction_mode"] = "IMMEDIATE"
+            if env("DEMO_SQLITE_PATH"):
+                options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env("DEMO_SQLITE_PATH", ":memory:"),
@@ -95,6 +100,35 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 
+
+def _tasks() -> tuple[list[str], dict]:
+    """The Tasks backend from ``TEST_TASKS``: ``immediate`` (default: jobs run in the request's
+    process), ``database`` (the database backend; run its ``db_worker``) or ``rq`` (Redis at
+    ``TEST_REDIS_URL``; run ``rqworker default``). The database backend is ``django-tasks-db``
+    where it is installed (Django 5.2+), else the one ``django-tasks`` 0.11 bundled (Django 4.2)."""
+    from importlib.util import find_spec
+
+    backend = os.environ.get("TEST_TASKS", "immediate")
+    if backend == "immediate":
+        return [], {}
+    if backend == "database":
+        if find_spec("django_tasks_db"):
+            return ["django_tasks_db"], {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+        return ["django_tasks", "django_tasks.backends.database"], {
+            "default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"}
+        }
+    if backend == "rq":
+        return ["django_rq"], {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    raise ValueError(f"TEST_TASKS must be immediate, database or rq, not {backend!r}")
+
+
+_TASK_APPS, TASKS = _tasks()
+INSTALLED_APPS += _TASK_APPS
+RQ_QUEUES = {"default": {"URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 3600}}
+if not TASKS:
+    del TASKS
+READOUT_ANNOTATIONS_JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("TEST_JOB_HEARTBEAT_TIMEOUT", "300"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = (
@@ -110,6 +144,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR.parent / ".demo" / "static"
+# Job files (exports, uploaded readouts) go to the default storage: keep them out of the checkout.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", str(BASE_DIR.parent / ".demo" / "media"))
 
 LOGIN_URL = "/admin/login/"
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from readout_annotations.checks import check_installed_apps, check_settings
+from readout_annotations.checks import check_installed_apps, check_proposers, check_settings
 from readout_annotations.conf import DEFAULTS, app_settings
 
 pytestmark = pytest.mark.django_db  # Django 6.1's check command reads the database (the JSONField check)
@@ -18,15 +18,25 @@ pytestmark = pytest.mark.django_db  # Django 6.1's check command reads the datab
 
 
 def test_defaults():
-    assert {name: getattr(app_settings, name) for name in DEFAULTS} == {
+    expected = {
         "TIMEZONE": "Asia/Shanghai",
         "MAX_IMPORT_BYTES": 2097152,
         "ANNOTATIONS_PER_STATEMENT": 2,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 1000,
         "GUIDELINE_URL": "",
+        "TASK_BACKEND": "default",
+        "TASK_QUEUE": "default",
+        "JOB_STORAGE_PREFIX": "readout_annotations/jobs",
+        "JOB_HEARTBEAT_TIMEOUT": 300,
+        "ASYNC_EXPORT_RECORDS": 100_000,
+        "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
     }
-    assert not any(hasattr(settings, f"READOUT_ANNOTATIONS_{name}") for name in DEFAULTS)
+    assert expected == DEFAULTS
+    # The test settings set only the heartbeat timeout (tests/settings.py); every other name
+    # falls back to its default.
+    assert [name for name in DEFAULTS if hasattr(settings, f"READOUT_ANNOTATIONS_{name}")] == ["JOB_HEARTBEAT_TIMEOUT"]
+    assert {name: getattr(app_settings, name) for name in DEFAULTS} == expected
 
 
 def test_settings_are_read_at_access_time():
@@ -137,3 +147,20 @@ def test_the_check_command_fails_without_rest_framework():
         call_command("check", stdout=StringIO(), stderr=StringIO())
     assert "(readout_annotations.E007) readout_annotations needs 'rest_framework'" in str(info.value)
     assert "HINT: Add 'rest_framework' to INSTALLED_APPS." in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("readout_annotations.proposers.RuleProposer", "must be a list of dotted paths"),
+        (["readout_annotations.nowhere.Proposer"], "cannot import 'readout_annotations.nowhere.Proposer'"),
+        (["readout_annotations.models.Target"], "is not a Proposer subclass"),
+    ],
+)
+def test_e010_proposers_that_cannot_run(value, message):
+    assert check_proposers() == []
+    with override_settings(READOUT_ANNOTATIONS_PROPOSERS=value):
+        errors = check_proposers()
+        assert ids(errors) == ["readout_annotations.E010"] and message in errors[0].msg
+        with pytest.raises(SystemCheckError, match=r"readout_annotations\.E010"):
+            call_command("check", stdout=StringIO(), stderr=StringIO())

@@ -119,7 +119,7 @@ def test_w3c_annotations(corpus):
         ("classifying", "stance:interference", "against"),
         ("assessing", "gold", "gold"),
     ]
-    assert annotations[2]["creator"] == {"type": "Software", "name": "machine proposal"}
+    assert annotations[2]["creator"] == {"type": "Software", "name": "rules"}
     unread = json.loads(export("--format", "w3c"))[0]
     assert unread["motivation"] == "highlighting" and "body" not in unread and "creator" not in unread
     quote = unread["target"]["selector"][0]

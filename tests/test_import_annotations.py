@@ -94,9 +94,9 @@ def test_jsonl_creates_and_then_updates(world, tmp_path):
     )
     assert Annotation.objects.get(statement__number=4).origin == "machine"
     output = load(path)
-    assert "0 annotations created, 4 updated" in output
+    assert "0 annotations created, 0 updated, 4 unchanged" in output
     assert Annotation.objects.count() == 4
-    assert Annotation.objects.get(statement__number=2).version == 2
+    assert Annotation.objects.get(statement__number=2).version == 1  # unchanged readings are left alone
 
 
 def test_unknown_annotator_is_an_error_unless_created(world, tmp_path):
@@ -148,9 +148,10 @@ def test_gold_already_in_the_database_is_refused(world, tmp_path, reviewer):
     path = write_lines(tmp_path / "in.jsonl", record(1, gold=True))
     with pytest.raises(CommandError, match="line 1: this statement already has a gold reading"):
         load(path)
-    path = write_lines(tmp_path / "in.jsonl", record(1, annotator="reviewer", gold=False, attribution="explicit"))
-    load(path)  # the gold reading's own annotator may change it
-    assert Annotation.objects.get().attribution == "explicit"
+    line = record(1, annotator="reviewer", attribution="continued", speaker="xi-jinping")
+    path = write_lines(tmp_path / "in.jsonl", line)
+    load(path)  # the gold reading's own annotator may change it; the file says gold: false, so it loses gold
+    assert (Annotation.objects.get().attribution, Annotation.objects.get().gold) == ("continued", False)
 
 
 def test_malformed_json_names_its_line(world, tmp_path):
@@ -176,7 +177,7 @@ def test_a_gold_export_imports_its_readings_and_skips_unread_statements(world, t
     path.write_text(export(), encoding="utf-8")
     Annotation.objects.all().delete()
     output = load(path)
-    assert "1 annotations created, 0 updated, 3 statements without a reading skipped" in output
+    assert "1 annotations created, 0 updated, 0 unchanged, 3 statements without a reading skipped" in output
     assert Annotation.objects.get().gold
 
 
@@ -214,7 +215,7 @@ def annotated_seed(db, annotator, other_annotator):
         statement = readout.statements.get(number=number)
         for user, stance in ((annotator, "favor"), (other_annotator, "against")):
             reading = Annotation.objects.create(
-                statement=statement, annotator=user, speaker=xi, attribution="explicit", mode="indirect", cue="x"
+                statement=statement, annotator=user, speaker=xi, attribution="continued", mode="indirect"
             )
             Stance.objects.create(annotation=reading, target=taiwan, stance=stance)
     return readout
@@ -279,7 +280,9 @@ def test_doccano_takes_cue_from_its_span_and_speaker_from_a_mention(world, tmp_p
         load(path)
 
 
-def test_label_studio_export_file(world, tmp_path):
+def test_label_studio_export_file(world, tmp_path, other_annotator):
+    other_annotator.email = "annotator2@example.org"
+    other_annotator.save()
     tasks = [
         {
             "id": 1,
@@ -287,7 +290,7 @@ def test_label_studio_export_file(world, tmp_path):
             "annotations": [
                 {
                     "id": 10,
-                    "completed_by": {"id": 3, "email": "annotator2"},
+                    "completed_by": {"id": 3, "email": "annotator2@example.org"},
                     "was_cancelled": False,
                     "ground_truth": True,
                     "result": [
@@ -317,7 +320,7 @@ def test_label_studio_export_file(world, tmp_path):
                         },
                     ],
                 },
-                {"id": 11, "completed_by": {"email": "annotator1"}, "was_cancelled": True, "result": []},
+                {"id": 11, "completed_by": {"email": "annotator1@example.org"}, "was_cancelled": True, "result": []},
             ],
             "predictions": [],
         }

@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import re
 
+import django
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.http import urlencode
 from rest_framework.test import APIClient
 
+from readout_annotations import vocabulary
 from readout_annotations.formats import FORMATS
-from readout_annotations.models import Annotation, Readout, Speaker, Target
+from readout_annotations.models import Annotation, Readout, Speaker, Stance, Statement, Target
 from readout_annotations.roles import ANNOTATORS, REVIEWERS
 
 from .conftest import make_readout
@@ -374,7 +377,11 @@ ACTIONS = {
     ("readout", "show_agreement"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("readout", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, DONE),
     ("speaker", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("speaker", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("speaker", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("target", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("target", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
 }
 
 
@@ -555,3 +562,163 @@ def test_annotating_a_statement_another_annotated_is_no_conflict_anywhere(world)
     response = api_client(world, "other").post("/api/annotations/", _record(world, 1), format="json")
     assert response.status_code == 201  # annotator1 annotated statement 1: no conflict for annotator2
     assert response.json()["annotator"] == "annotator2"
+
+
+# --------------------------------------------------------------------------- admin query strings, sorts, details
+#
+# Issue 16: an annotator's admin must give them exactly what the API gives them. Three kinds, each
+# enumerated rather than listed: (1) every changelist lookup through a relation to a reading (an
+# annotation, a stance) or a user, found by walking the models' relations, is refused with a 400;
+# (2) and (3) every list (with every sort order and the filter counts), every change and workbench
+# page and every autocomplete an annotator can open reads the same before and after other people
+# work: nothing they see moves when someone else annotates, adjudicates or proposes a name.
+
+
+def private_model(model) -> bool:
+    return model in (Annotation, Stance, get_user_model())
+
+
+def app_admins() -> list:
+    return sorted(
+        (model for model in admin.site._registry if model._meta.app_label == "readout_annotations"),
+        key=lambda model: model._meta.model_name,
+    )
+
+
+def relation_paths(model, depth: int = 2):
+    """(lookup, reaches a reading or a user) for every relation path from ``model`` up to ``depth``
+    hops, stopping at the first private model (nothing past it matters)."""
+    for field in model._meta.get_fields():
+        target = field.related_model if field.is_relation else None
+        if target is None:
+            continue
+        name = field.name
+        if private_model(target):
+            yield name, True
+        elif depth > 1:
+            yield name, False
+            for rest, private in relation_paths(target, depth - 1):
+                yield f"{name}__{rest}", private
+        else:
+            yield name, False
+
+
+def test_the_relation_walk_finds_the_reported_lookups():
+    statement_paths = dict(relation_paths(Statement, 3))
+    for lookup in ("annotations", "gold_annotation", "readout__statements__annotations"):
+        assert statement_paths[lookup] is True, lookup
+    assert statement_paths["readout"] is False
+
+
+@pytest.mark.parametrize("model", app_admins(), ids=lambda model: model._meta.model_name)
+def test_admin_lookups_through_readings_or_users_are_for_reviewers(world, model):
+    """``?annotations__isnull=False`` (which statements are read), ``?gold_annotation=12`` (which
+    reading is gold), ``?annotations__gt=34``...: refused for annotators whatever the relation."""
+    changelist = reverse(f"admin:readout_annotations_{model._meta.model_name}_changelist")
+    annotator, reviewer = admin_client(world, "annotator"), admin_client(world, "reviewer")
+    wrong, private_seen, public_seen = [], 0, 0
+    for lookup, private in relation_paths(model):
+        query = f"{changelist}?{lookup}__isnull=False"
+        status = annotator.get(query).status_code
+        if private:
+            private_seen += 1
+            if status != 400:
+                wrong.append((lookup, status))
+            if "__" not in lookup and reviewer.get(query).status_code != 200:
+                wrong.append((lookup, "reviewer", reviewer.get(query).status_code))
+        elif "__" not in lookup:
+            public_seen += 1
+            if status != 200:  # the rule is not a blanket refusal
+                wrong.append((lookup, status))
+    for lookup in ("annotations", "gold_annotation", "annotations__gt"):
+        if model is Statement:
+            value = world["gold"].pk if lookup != "annotations__gt" else 34
+            if annotator.get(f"{changelist}?{lookup}={value}").status_code != 400:
+                wrong.append((lookup, "as reported"))
+    assert private_seen and not wrong, wrong
+    assert public_seen or model is Annotation
+
+
+def _others_work(world) -> None:
+    """What other people do while an annotator looks: read every statement, adjudicate (the
+    annotator's own gold reading from others' readings included), propose new names."""
+    other, reviewer = world["people"]["other"], world["people"]["reviewer"]
+    for statement in world["statements"]:
+        if not Annotation.objects.filter(statement=statement, annotator=other).exists():
+            annotate(statement, other, speaker=world["lukashenko"], cue="later-secret")
+    last = Annotation.objects.get(statement=world["statements"][3], annotator=other)
+    make_gold(last)
+    mine = world["mine"]
+    mine.adjudicated_from.add(
+        Annotation.objects.get(statement=mine.statement, annotator=other), world["proposal"], world["theirs"]
+    )
+    Annotation.objects.filter(pk=mine.pk).update(adjudicated_by=reviewer)
+    vocabulary.propose_speaker(other, "Hidden Proposed Speaker")
+    vocabulary.propose_target(other, "Hidden Proposed Target")
+
+
+def _annotator_pages(world) -> list[str]:
+    """Every admin URL the annotator can GET: every page of the ADMIN table they may open, every
+    changelist in every sort order and with its filter counts, every autocomplete, and the change
+    and workbench pages of everything they see."""
+    mine = world["mine"]
+    urls = []
+    for name in sorted(ADMIN):
+        if name in POST_ONLY or ADMIN[name][ROLES.index("annotator")] != 200:
+            continue
+        urls.append(admin_url(world, name))
+    client = admin_client(world, "annotator")
+    for model in app_admins():
+        changelist = reverse(f"admin:readout_annotations_{model._meta.model_name}_changelist")
+        columns = client.get(changelist).context["cl"].list_display
+        urls.append(f"{changelist}?q=secret")
+        if django.VERSION >= (5, 0):
+            urls.append(f"{changelist}?_facets=1")  # the filters' counts
+        urls += [f"{changelist}?o={sign}{index}" for index in range(len(columns)) for sign in ("", "-")]
+        urls.append(f"{changelist}?{urlencode({'o': '.'.join(str(i) for i in range(1, len(columns)))})}")
+    for statement in world["statements"]:
+        urls.append(reverse("admin:readout_annotations_statement_annotate", args=[statement.pk]))
+        urls.append(reverse("admin:readout_annotations_statement_change", args=[statement.pk]))
+    urls.append(reverse("admin:readout_annotations_annotation_change", args=[mine.pk]))
+    for app_model, field in (("annotation", "speaker"), ("stance", "target"), ("annotation", "statement")):
+        urls.append(
+            reverse("admin:autocomplete")
+            + "?"
+            + urlencode({"app_label": "readout_annotations", "model_name": app_model, "field_name": field, "term": ""})
+        )
+    return urls
+
+
+def _normalised(response) -> tuple[int, str]:
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return response.status_code, content
+
+
+def test_nothing_an_annotator_sees_in_the_admin_moves_when_others_work(world):
+    """Counts, columns, sorts, filter choices and counts, detail fields, autocompletes: the
+    annotator's own gold reading included (it does not list the readings it was adjudicated from)."""
+    make_gold(world["mine"])
+    client = admin_client(world, "annotator")
+    urls = _annotator_pages(world)
+    before = {url: _normalised(client.get(url)) for url in urls}
+    opened = [url for url, (status, _content) in before.items() if status == 200]
+    assert len(opened) > 100 and all(status in (200, 403) for status, _content in before.values())
+    _others_work(world)
+    moved = [url for url in urls if _normalised(client.get(url)) != before[url]]
+    assert not moved, moved
+    after = [_normalised(client.get(url))[1] for url in opened]
+    assert not any("Hidden Proposed" in content or "later-secret" in content for content in after)
+
+
+def test_reviewers_do_see_others_work_move(world):
+    """The same pages for a reviewer: the test above would notice a change, had there been one."""
+    make_gold(world["mine"])
+    client = admin_client(world, "reviewer")
+    readouts = reverse("admin:readout_annotations_readout_changelist")
+    mine = reverse("admin:readout_annotations_annotation_change", args=[world["mine"].pk])
+    speakers = reverse("admin:readout_annotations_speaker_changelist")
+    before = {url: _normalised(client.get(url)) for url in (readouts, mine, speakers)}
+    _others_work(world)
+    after = {url: _normalised(client.get(url)) for url in before}
+    assert all(before[url] != after[url] for url in before)
+    assert "annotator2" in after[mine][1] and "Hidden Proposed Speaker" in after[speakers][1]

@@ -393,7 +393,18 @@ def texts(body: str) -> list[str]:
         ("One.\u00a0Two.", ["One.", "Two."]),  # NBSP between sentences
         (f"Xi{NBSP}held talks.", [f"Xi{NBSP}held talks."]),
         ("Здравствуйте. Привет.", ["Здравствуйте.", "Привет."]),
-        ("Fin. 😀 ok.", ["Fin. 😀 ok."]),  # an emoji does not start a sentence
+        ("Fin. 😀 ok.", ["Fin.", "😀 ok."]),  # a sentence may begin with an emoji
+        ("Ties with China-U.S. relations. Next one.", ["Ties with China-U.S. relations.", "Next one."]),
+        ("The U.K.-U.S. partnership grew. Yes.", ["The U.K.-U.S. partnership grew.", "Yes."]),
+        (
+            "Summary.\n  1. At the outset, X spoke. Y agreed.\n  2. Regarding Z, W spoke.",
+            ["Summary.", "1. At the outset, X spoke.", "Y agreed.", "2. Regarding Z, W spoke."],
+        ),
+        (
+            "王毅表示,好。中方愿意！美方呢？“是的。”他说。",
+            ["王毅表示,好。", "中方愿意！", "美方呢？", "“是的。”", "他说。"],
+        ),
+        ("中国。 China said so. 好。", ["中国。", "China said so.", "好。"]),
         ("Hi 😀. 𝕏 is here. Ok.", ["Hi 😀.", "𝕏 is here.", "Ok."]),  # 𝕏 is a letter
         ("   ", []),
         ("", []),

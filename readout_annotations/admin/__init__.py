@@ -5,7 +5,8 @@ Importing this package registers the ModelAdmins with ``django.contrib.admin.sit
 
 from .annotations import AnnotationAdmin
 from .catalog import SpeakerAdmin, TargetAdmin
+from .jobs import JobAdmin
 from .readouts import ReadoutAdmin
 from .statements import StatementAdmin
 
-__all__ = ["AnnotationAdmin", "ReadoutAdmin", "SpeakerAdmin", "StatementAdmin", "TargetAdmin"]
+__all__ = ["AnnotationAdmin", "JobAdmin", "ReadoutAdmin", "SpeakerAdmin", "StatementAdmin", "TargetAdmin"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import F
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -63,20 +65,24 @@ class OwnAnnotationForm(forms.ModelForm):
         return data
 
 
-def _export_action(name: str, module):
+def _export_action(name: str, module, **options):
+    """The admin action that exports the selected annotations in format ``name``; ``raw=True``
+    (CSV) writes formula cells as they are (the format's docstring says why it does not)."""
     media_type = getattr(module, "MEDIA_TYPE", "application/octet-stream")
     extension = getattr(module, "EXTENSION", name)
 
     def export(modeladmin, request, queryset):
         """Stream the selected annotations' records, as the API's export does (memory stays flat)."""
         content_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-        response = StreamingHttpResponse(buffered(module.chunks(all_records(queryset))), content_type=content_type)
+        chunks = module.chunks(all_records(queryset), **options)
+        response = StreamingHttpResponse(buffered(chunks), content_type=content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'
         return response
 
-    export.__name__ = f"export_{name}"
-    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": name})(export)
+    label = f"{name} (raw)" if options.get("raw") else name
+    export.__name__ = f"export_{name}_raw" if options.get("raw") else f"export_{name}"
+    return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": label})(export)
 
 
 @admin.register(Annotation)
@@ -94,7 +100,10 @@ class AnnotationAdmin(ModelAdmin):
     search_fields = ("statement__text", "cue", "note", "speaker__name")
     autocomplete_fields = ("statement", "speaker")
     inlines = (StanceInline,)
-    actions = tuple(_export_action(name, module) for name, module in FORMATS.items())
+    actions = (
+        *(_export_action(name, module) for name, module in FORMATS.items()),
+        _export_action("csv", FORMATS["csv"], raw=True),
+    )
     form = OwnAnnotationForm
     fields = ("statement", "speaker", "attribution", "mode", "cue", "note")
     readonly_fields = ("gold", "adjudication", "origin", "version", "created_at", "updated_at")
@@ -105,6 +114,7 @@ class AnnotationAdmin(ModelAdmin):
             Annotation.objects.visible_to(request.user)
             .select_related("statement__readout", "speaker", "annotator")
             .prefetch_related(STANCES)
+            .alias(annotator_name=F(f"annotator__{get_user_model().USERNAME_FIELD}"))
         )
 
     def get_object(self, request, object_id, from_field=None):
@@ -144,7 +154,9 @@ class AnnotationAdmin(ModelAdmin):
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         if obj is not None:
-            fields += ["gold", "adjudication", "origin", "version", "created_at", "updated_at"]
+            fields += ["gold", "origin", "version", "created_at", "updated_at"]
+            if is_reviewer(request.user):
+                fields.insert(fields.index("gold") + 1, "adjudication")  # who, when and from whose readings
         return fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -193,7 +205,7 @@ class AnnotationAdmin(ModelAdmin):
             '<span title="{}">{} #{}</span>', obj.statement.text[:300], obj.statement.readout.slug, obj.statement.number
         )
 
-    @admin.display(description=gettext_lazy("annotator"), ordering="annotator__username")
+    @admin.display(description=gettext_lazy("annotator"), ordering="annotator_name")
     def author_column(self, obj: Annotation):
         if obj.annotator is not None:
             return obj.annotator.get_username()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..locks import RETRY_AFTER, Busy, is_lock_timeout
 from ..models import Annotation, Statement
 from ..roles import is_reviewer
+from .blind import BlindChangeListMixin
 
 #: The workbench's stylesheet and its one small script (adds stance rows; no framework).
 WORKBENCH_MEDIA = forms.Media(
@@ -23,10 +24,11 @@ WORKBENCH_MEDIA = forms.Media(
 )
 
 
-class ModelAdmin(admin.ModelAdmin):
+class ModelAdmin(BlindChangeListMixin, admin.ModelAdmin):
     """The app's ModelAdmins: every page of theirs answers a write the database could not lock in
     time with a 503 page (``Retry-After``), and a unique key taken meanwhile with a 409 page,
-    never a 500. Nothing was written in either case."""
+    never a 500. Nothing was written in either case. Their lists refuse lookups through other
+    people's work to annotators (``blind.BlindChangeListMixin``)."""
 
     @property
     def urls(self):

@@ -109,7 +109,8 @@ class SpeakerFilter(admin.SimpleListFilter):
     parameter_name = "speaker"
 
     def lookups(self, request, model_admin):
-        return [(NO_SPEAKER, _("(no speaker)")), *Speaker.objects.values_list("slug", "name")]
+        usable = Speaker.objects.usable_by(request.user)  # never another annotator's proposed name
+        return [(NO_SPEAKER, _("(no speaker)")), *usable.values_list("slug", "name")]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -124,7 +125,7 @@ class TargetFilter(admin.SimpleListFilter):
     parameter_name = "target"
 
     def lookups(self, request, model_admin):
-        return list(Target.objects.values_list("slug", "name"))
+        return list(Target.objects.usable_by(request.user).values_list("slug", "name"))
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -5,7 +5,6 @@ Both cost a fixed number of queries, whatever the readout's length or the number
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -15,7 +14,6 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -139,10 +137,6 @@ class MapCell:
         return self.favor + self.against + self.none
 
 
-def _start_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def stance_map_view(model_admin, request):
     """Speaker × target: how often each speaker is for or against each target (targets down)."""
     if not model_admin.has_view_permission(request):
@@ -155,14 +149,13 @@ def stance_map_view(model_admin, request):
     if data.get("readout"):
         scope = scope.filter(statement__readout=data["readout"])
         link_filters["readout__id__exact"] = str(data["readout"].pk)
+    # Days of publication in each readout's own zone (Readout.published_on), not the host's.
     if data.get("since"):
-        start = _start_of(data["since"])
-        scope = scope.filter(statement__readout__published_at__gte=start)
-        link_filters["readout__published_at__gte"] = start.isoformat()
+        scope = scope.filter(statement__readout__published_on__gte=data["since"])
+        link_filters["readout__published_on__gte"] = data["since"].isoformat()
     if data.get("until"):
-        end = _start_of(data["until"] + datetime.timedelta(days=1))
-        scope = scope.filter(statement__readout__published_at__lt=end)
-        link_filters["readout__published_at__lt"] = end.isoformat()
+        scope = scope.filter(statement__readout__published_on__lte=data["until"])
+        link_filters["readout__published_on__lte"] = data["until"].isoformat()
     counts = (
         Stance.objects.filter(annotation__in=scope.values("pk"))
         .values(

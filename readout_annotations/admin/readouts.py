@@ -6,34 +6,71 @@ Other modules add pages here by extending ``ReadoutAdmin.workbench_urls`` and
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import django
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import reliability
+from .. import attribution, reliability
 from ..adjudication import accept_agreed
+from ..conf import app_settings
 from ..models import Readout
-from . import pictures, review
+from . import importing, pictures, review
 from .agreement import agreement_urls, show_agreement, status_column
 from .common import ModelAdmin, is_reviewer
 
 
+def zone_of_form(request, object_id) -> ZoneInfo:
+    """The zone a readout's form works in: the one posted, else the readout's, else the
+    ``READOUT_ANNOTATIONS_TIMEZONE`` setting (as ``import_readout`` reads a file's timestamp)."""
+    candidates = [request.POST.get("timezone", "")] if request.method == "POST" else []
+    if object_id is not None and str(object_id).isdigit():
+        candidates.append(Readout.objects.filter(pk=object_id).values_list("timezone", flat=True).first() or "")
+    candidates.append(str(app_settings.TIMEZONE))
+    for name in (candidate.strip() for candidate in candidates):
+        if not name:
+            continue
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # the form reports a bad posted zone on its field
+    return ZoneInfo("UTC")
+
+
 @admin.register(Readout)
 class ReadoutAdmin(ModelAdmin):
-    list_display = ("title_column", "published_at", "publisher", status_column, "progress_column")
-    list_filter = ("published_at", "publisher", "language")
+    # The day of publication is the readout's own (published_on, in its zone), never the host's.
+    list_display = ("title_column", "published_on", "publisher", status_column, "progress_column")
+    list_filter = ("published_on", "publisher", "language")
     search_fields = ("title", "slug", "publisher")
-    date_hierarchy = "published_at"
+    date_hierarchy = "published_on"
     ordering = ("-published_at", "slug")
     actions = ("accept_agreed_action", show_agreement)
-    readonly_fields = ("checksum", "created_at", "updated_at")
+    readonly_fields = ("published_on", "checksum", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("title", "slug", "published_at", "event_date", "publisher", "url", "language")}),
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "slug",
+                    "published_at",
+                    "timezone",
+                    "published_on",
+                    "event_date",
+                    "publisher",
+                    "url",
+                    "language",
+                )
+            },
+        ),
         (_("Text"), {"fields": ("text", "checksum")}),
         (
             _("Notes and host document"),
@@ -42,7 +79,9 @@ class ReadoutAdmin(ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return reliability.with_status(super().get_queryset(request).with_counts(request.user))
+        readouts = super().get_queryset(request).with_counts(request.user)
+        # The status counts everyone's readings: reviewers only (the API gives annotators null).
+        return reliability.with_status(readouts) if is_reviewer(request.user) else readouts
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):
@@ -62,40 +101,56 @@ class ReadoutAdmin(ModelAdmin):
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
+        """A readout added by hand gets its statements and machine proposals, as an imported one."""
+        if not obj.timezone:
+            obj.timezone = str(zone_of_form(request, None))
         super().save_model(request, obj, form, change)
         if not change:
             obj.segment()
+            attribution.create_proposals(obj)
 
     def has_adjudicate_permission(self, request) -> bool:
         return is_reviewer(request.user)
 
     # ----------------------------------------------------------------- columns
 
-    @admin.display(description=_("gold / statements"))
-    def progress_column(self, obj: Readout):
-        total, gold = obj.statement_count or 0, obj.gold_count or 0
-        percent = round(100 * gold / total) if total else 0
+    @staticmethod
+    def _meter(done: int, total: int):
+        percent = round(100 * done / total) if total else 0
         return format_html(
             '<span class="ra-meter" title="{}%"><span style="width:{}%"></span></span> {} / {}',
             percent,
             percent,
-            gold,
+            done,
             total,
         )
 
     @admin.display(description=_("title"), ordering="title")
     def title_column(self, obj: Readout):
-        """The title with the slug and the publication day beside it: readouts titled alike differ."""
-        return format_html(
-            '{} <span class="ra-quiet">{} · {}</span>', obj.title, obj.slug, obj.published_on or obj.published_at.date()
-        )
+        """The title with the slug beside it (the day is the next column): readouts titled alike differ."""
+        return format_html('{} <span class="ra-quiet">{}</span>', obj.title, obj.slug)
+
+    @admin.display(description=_("gold / statements"))
+    def progress_column(self, obj: Readout):
+        """Statements with gold: all of them for reviewers, an annotator's own gold readings for them."""
+        return self._meter(obj.gold_count or 0, obj.statement_count or 0)
+
+    @admin.display(description=_("annotated by me / statements"))
+    def my_progress_column(self, obj: Readout):
+        """An annotator's own progress (the API's ``annotated_count``): never other people's work."""
+        return self._meter(obj.annotated_count or 0, obj.statement_count or 0)
 
     def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not is_reviewer(request.user):
+            columns.remove(status_column)
+            columns.insert(columns.index("progress_column"), "my_progress_column")
+
         @admin.display(description=_("workbench"))
         def workbench(obj: Readout):
             return format_html_join(" · ", '<a href="{}">{}</a>', self.workbench_links(request, obj))
 
-        return (*super().get_list_display(request), workbench)
+        return (*columns, workbench)
 
     # ----------------------------------------------------------------- workbench pages
 
@@ -119,6 +174,7 @@ class ReadoutAdmin(ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("stance-map/", wrap(self.stance_map_view), name=f"{name}_stance_map"),
+            path("import/", wrap(self.import_view), name=f"{name}_import"),
             path("<int:object_id>/read/", wrap(self.readout_view), name=f"{name}_view"),
             path("<int:object_id>/progress/", wrap(self.progress_view), name=f"{name}_progress"),
             path("<int:object_id>/accept-agreed/", wrap(self.accept_agreed_view), name=f"{name}_accept_agreed"),
@@ -131,6 +187,10 @@ class ReadoutAdmin(ModelAdmin):
     def stance_map_view(self, request):
         request.current_app = self.admin_site.name
         return pictures.stance_map_view(self, request)
+
+    def import_view(self, request):
+        request.current_app = self.admin_site.name
+        return importing.import_view(self, request)
 
     def readout_view(self, request, object_id):
         request.current_app = self.admin_site.name
@@ -149,10 +209,17 @@ class ReadoutAdmin(ModelAdmin):
         if object_id is not None and str(object_id).isdigit():
             readout = Readout(pk=int(object_id))
             extra_context["workbench_links"] = self.workbench_links(request, readout)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        # "Published at" is shown and read in the readout's own zone, not the host's.
+        with timezone.override(zone_of_form(request, object_id)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # inside the zone: a TemplateResponse renders late otherwise
+            return response
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "stance_map_url": reverse(self.url_name("stance_map"))}
+        if request.user.has_perm("readout_annotations.add_readout"):
+            extra_context["import_url"] = reverse(self.url_name("import"))
         return super().changelist_view(request, extra_context)
 
     # ----------------------------------------------------------------- actions

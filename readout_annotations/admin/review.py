@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
@@ -245,9 +246,10 @@ def progress_view(model_admin, request, object_id):
     readout = get_object_or_404(Readout, pk=object_id)
     require_reviewer(request)
     statements = list(readout.statements.select_related("gold_annotation__speaker").order_by("number"))
+    username = f"annotator__{get_user_model().USERNAME_FIELD}"  # hosts that log in by e-mail have no username
     done = (
         Annotation.objects.filter(statement__readout=readout)
-        .values_list("statement_id", "annotator__username", "origin", "machine_name", "speaker_id", "speaker__name")
+        .values_list("statement_id", username, "origin", "machine_name", "speaker_id", "speaker__name")
         .order_by()
     )
     by_statement: dict[int, dict[str, tuple]] = {}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import annotating
-from ..models import Annotation, Stance, Statement
+from ..models import Annotation, Speaker, Stance, Statement
 from ..records import RecordResolver
 from . import annotate, review
 from .common import WORKBENCH_MEDIA, ModelAdmin, is_reviewer, speaker_colour
@@ -65,7 +65,7 @@ def bulk_tag(
     }
     changed = skipped = 0
     refused: dict[int, list[str]] = {}
-    resolver = RecordResolver()
+    resolver = RecordResolver(user=user)  # never another annotator's proposed name
     for statement in statements.select_related("readout").order_by("readout_id", "number"):
         annotation = mine.get(statement.pk)
         if (annotation is not None and annotation.gold) or (annotation is None and not attribution):
@@ -101,7 +101,7 @@ class StatementAdmin(ModelAdmin):
         SpeakerFilter,
         TargetFilter,
         StanceFilter,
-        "readout__published_at",
+        "readout__published_on",
     )
     list_select_related = ("readout",)
     search_fields = ("text",)
@@ -266,6 +266,8 @@ class StatementAdmin(ModelAdmin):
 
     def _bulk_tag(self, request, queryset, field: str, action: str):
         form = BulkTagForm(request.POST if "apply" in request.POST else None, admin_site=self.admin_site, require=field)
+        if "speaker" in form.fields:  # never another annotator's proposed name
+            form.fields["speaker"].queryset = Speaker.objects.usable_by(request.user)
         untagged = queryset.unannotated_by(request.user).count()
         if form.is_bound and form.is_valid():
             attribution = form.cleaned_data["attribution"]

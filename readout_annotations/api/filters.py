@@ -12,6 +12,7 @@ a user may see: every gold for a reviewer, only their own gold annotations for a
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 
@@ -84,6 +85,21 @@ class PositiveIntegerField(forms.Field):
         return int(value)
 
 
+class DayField(forms.Field):
+    """A day given as ``YYYY-MM-DD``."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            day = None
+        if day is None or len(value) != 10:  # fromisoformat also takes YYYYMMDD
+            raise ValidationError(_("Give a day as YYYY-MM-DD."), code="invalid")
+        return day
+
+
 # --------------------------------------------------------------------------- filters: a field plus its schema
 
 
@@ -114,6 +130,26 @@ class PositiveIntegerFilter(django_filters.Filter):
         )
 
 
+class DayFilter(django_filters.Filter):
+    """A day of publication: ``Readout.published_on``, the day in the readout's own zone."""
+
+    field_class = DayField
+
+    def __init__(self, description: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "string", "format": "date", "description": str(description)})(self)
+
+
+def published(path: str) -> tuple[DayFilter, DayFilter]:
+    """``published_from`` and ``published_until`` (days, both included) over ``path``."""
+    return (
+        DayFilter(_("Published on this day or later, in the readout's own zone."), field_name=path, lookup_expr="gte"),
+        DayFilter(
+            _("Published on this day or earlier, in the readout's own zone."), field_name=path, lookup_expr="lte"
+        ),
+    )
+
+
 def yes_no(description: str, **kwargs) -> WordFilter:
     return WordFilter((TRUE, FALSE), description, **kwargs)
 
@@ -123,6 +159,16 @@ def me(description: str, **kwargs) -> WordFilter:
 
 
 # --------------------------------------------------------------------------- filter sets
+
+
+class ReadoutFilter(django_filters.FilterSet):
+    """The readout list's parameters."""
+
+    published_from, published_until = published("published_on")
+
+    class Meta:
+        model = Readout
+        fields: list[str] = []
 
 
 class StatementFilter(django_filters.FilterSet):
@@ -147,6 +193,7 @@ class StatementFilter(django_filters.FilterSet):
     has_gold = yes_no(_("Statements with (true) or without (false) a gold reading you can see."), method="gold")
     annotated_by = me(_("`me`: statements you have annotated."), method="annotated")
     unannotated_by = me(_("`me`: statements you have not annotated yet."), method="unannotated")
+    published_from, published_until = published("readout__published_on")
 
     class Meta:
         model = Statement

@@ -333,6 +333,12 @@ class DocumentReferenceField(serializers.Field):
 
 class ReadoutSerializer(serializers.ModelSerializer):
     published_at = serializers.DateTimeField(format=ISO_8601, read_only=True)
+    published_on = serializers.DateField(
+        format=ISO_8601,
+        read_only=True,
+        allow_null=True,
+        help_text=_("The day of publication in the readout's own zone (timezone): what exports and filters use."),
+    )
     document = DocumentReferenceField()
     url = serializers.CharField(read_only=True, help_text=_("The publisher's URL of the readout, or empty."))
     event_date = serializers.DateField(format=ISO_8601, read_only=True, allow_null=True)
@@ -357,6 +363,8 @@ class ReadoutSerializer(serializers.ModelSerializer):
             "slug",
             "title",
             "published_at",
+            "timezone",
+            "published_on",
             "event_date",
             "publisher",
             "url",

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -26,12 +28,13 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from .. import documents, records
+from .. import documents, jobs, records
 from ..conf import app_settings
 from ..formats import FORMATS, OFFSET_UNITS, ReadoutCache
 from ..formats.base import buffered
-from ..importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout
-from ..models import Readout
+from ..importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout, too_large
+from ..models import Job, Readout
+from . import jobs as api_jobs
 from .schema import extend_schema
 from .views import ApiViewMixin
 
@@ -71,14 +74,17 @@ class ImportParameters(serializers.Serializer):
         label=_("readout file"),
         help_text=_("Line 1 the title, line 2 the timestamp YYYY-MM-DD HH:MM, then the body (UTF-8)."),
     )
+    # Blank optional fields are "not given" (the browsable API's form posts every field).
     slug = serializers.SlugField(
         required=False,
+        allow_blank=True,
         max_length=120,
         label=_("slug"),
         help_text=_("The readout's slug; by default the file name's stem, slugified."),
     )
     timezone = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=64,
         label=_("time zone"),
         help_text=_("Zone of the timestamp line; by default the READOUT_ANNOTATIONS_TIMEZONE setting."),
@@ -91,12 +97,15 @@ class ImportParameters(serializers.Serializer):
     )
     document = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=200,
         label=_("host document"),
         help_text=_("Link the readout to this object of the host: app_label.model:id, e.g. examples.example:12."),
     )
 
     def validate_document(self, value: str):
+        if not value:
+            return None
         try:
             return documents.parse_reference(value)
         except ValidationError as error:
@@ -146,6 +155,8 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         },
     )
     def post(self, request, *args, **kwargs) -> Response:
+        if api_jobs.wants_async(request):
+            return self.post_job(request)
         raw = request.content_type.split(";")[0].strip().lower() == PlainTextParser.media_type
         fields = {key: request.query_params[key] for key in IMPORT_FIELDS if key in request.query_params}
         if not raw:
@@ -155,7 +166,7 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         parameters = ImportParameters(data=fields)
         parameters.is_valid(raise_exception=True)
         values = parameters.validated_data
-        slug = values.get("slug")
+        slug = values.get("slug") or None
         if raw:
             if not slug:
                 return Response({"slug": [_("A text/plain body needs a slug (?slug=...).")]}, status=400)
@@ -173,7 +184,12 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         try:
             with transaction.atomic():  # the readout and its link, or neither
                 result = import_readout(
-                    data, name=name, slug=slug, timezone=values.get("timezone"), replace=values["replace"], size=size
+                    data,
+                    name=name,
+                    slug=slug,
+                    timezone=values.get("timezone") or None,
+                    replace=values["replace"],
+                    size=size,
                 )
                 if document is not None:
                     documents.link(result.readout, document)
@@ -190,6 +206,47 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         created = result.status in (CREATED, REPLACED)
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    def post_job(self, request) -> Response:
+        """``?async=1``: one or more files (``file`` repeated) imported by a job, all or nothing."""
+        raw = request.content_type.split(";")[0].strip().lower() == PlainTextParser.media_type
+        fields = {key: request.query_params[key] for key in IMPORT_FIELDS if key in request.query_params}
+        if not raw:
+            fields.update({key: request.data[key] for key in IMPORT_FIELDS if key in request.data and key != "file"})
+        parameters = ImportParameters(data=fields)
+        parameters.is_valid(raise_exception=True)
+        values = parameters.validated_data
+        if values.get("document") is not None:
+            return Response({"document": [_("Linking a host document needs a synchronous import.")]}, status=400)
+        limit = app_settings.MAX_IMPORT_BYTES
+        if raw:
+            if not values.get("slug"):
+                return Response({"slug": [_("A text/plain body needs a slug (?slug=...).")]}, status=400)
+            data = request.data if isinstance(request.data, bytes) else b""
+            files = [(f"{values['slug']}.txt", data)]
+        else:
+            uploads = request.FILES.getlist("file")
+            if not uploads:
+                return Response({"file": [_("No file was submitted.")]}, status=400)
+            if len(uploads) > 1 and values.get("slug"):
+                return Response({"slug": [_("A slug names one readout; leave it out for several files.")]}, 400)
+            files = [(upload.name or "readout.txt", upload.read(limit + 1)) for upload in uploads]
+        too_big = [name for name, data in files if len(data) > limit]
+        if too_big:
+            return Response({"file": [f"{name}: {too_large(limit + 1, limit)}" for name in too_big]}, status=400)
+        zone = values.get("timezone")
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                return Response({"timezone": [_("unknown time zone %(zone)r") % {"zone": zone}]}, status=400)
+        job = jobs.submit(
+            Job.Kind.IMPORT_READOUTS,
+            request.user,
+            {"slug": values.get("slug") or "", "timezone": zone or "", "replace": values["replace"]},
+            files,
+        )
+        return api_jobs.accepted(job, request)
+
 
 class IgnoreFormatParameter(DefaultContentNegotiation):
     """``?format=`` names the export format here, not a renderer: errors are always JSON."""
@@ -204,6 +261,17 @@ class ExportParameters(serializers.Serializer):
     offsets = serializers.ChoiceField(choices=OFFSET_UNITS, required=False, default="codepoints", label=_("offsets"))
     all = serializers.BooleanField(required=False, default=False, label=_("every annotation"))
     readout = serializers.ListField(child=serializers.SlugField(), required=False, default=list, label=_("readouts"))
+    trailer = serializers.BooleanField(required=False, default=False, label=_("trailer"))
+    raw = serializers.BooleanField(required=False, default=False, label=_("raw CSV"))
+
+    def validate(self, attrs: dict) -> dict:
+        module = FORMATS[attrs["format"]]
+        for name in ("trailer", "raw"):
+            if attrs[name] and name not in getattr(module, "OPTIONS", ()):
+                raise serializers.ValidationError(
+                    {name: [_("Not with format %(format)s.") % {"format": attrs["format"]}]}, code="invalid"
+                )
+        return attrs
 
 
 def _export_responses() -> dict:
@@ -239,30 +307,83 @@ class ExportView(ApiViewMixin, drf_views.APIView):
             ),
             OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
             OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+            OpenApiParameter(
+                "trailer",
+                OpenApiTypes.BOOL,
+                description=_("jsonl and csv: end with a trailer that counts the records (a cut-off file lacks it)."),
+            ),
+            OpenApiParameter(
+                "raw",
+                OpenApiTypes.BOOL,
+                description=_("csv: cells as they are, without neutralising spreadsheet formulas."),
+            ),
         ],
         responses=_export_responses(),
     )
     def get(self, request, *args, **kwargs):
+        values, error = self.parameters(request)
+        if error is not None:
+            return error
+        return self.stream(request, values)
+
+    @extend_schema(
+        summary=_("Export as GET does, or as a job (202) with async=1 or above the size limit."),
+        description=_(
+            "The same parameters as GET, in the query. With `async=1`, or when the export holds more than "
+            "READOUT_ANNOTATIONS_ASYNC_EXPORT_RECORDS records, it runs as a job on the host's Tasks backend "
+            "and the answer is 202 with the job (`Location`: its URL); otherwise the export is streamed."
+        ),
+        request=None,
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=sorted(FORMATS), description=_("Default jsonl.")),
+            OpenApiParameter(
+                "offsets", OpenApiTypes.STR, enum=list(OFFSET_UNITS), description=_("Default codepoints.")
+            ),
+            OpenApiParameter("all", OpenApiTypes.BOOL, description=_("Every annotation instead of gold only.")),
+            OpenApiParameter("readout", {"type": "array", "items": {"type": "string"}}, explode=True),
+            OpenApiParameter("async", OpenApiTypes.BOOL, description=_("Run as a job and answer 202.")),
+        ],
+        responses={**_export_responses(), 202: api_jobs.JobSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        values, error = self.parameters(request)
+        if error is not None:
+            return error
+        parameters = {**values, "format": values["format"], "offsets": values["offsets"]}
+        size_limit = int(app_settings.ASYNC_EXPORT_RECORDS)
+        if api_jobs.wants_async(request) or (
+            jobs.export_size(values["all"], values["readout"], request.user) > size_limit
+        ):
+            job = jobs.submit(Job.Kind.EXPORT, request.user, parameters)
+            return api_jobs.accepted(job, request)
+        return self.stream(request, values)
+
+    def parameters(self, request) -> tuple[dict, Response | None]:
+        """The validated query parameters, or the 400 that refuses them."""
         query = request.query_params
         parameters = ExportParameters(
             data={
-                **{key: query[key] for key in ("format", "offsets", "all") if key in query},
+                **{key: query[key] for key in ("format", "offsets", "all", "trailer", "raw") if key in query},
                 "readout": query.getlist("readout"),
             }
         )
         parameters.is_valid(raise_exception=True)
-        values = parameters.validated_data
+        values = dict(parameters.validated_data)
         slugs = values["readout"]
         known = set(Readout.objects.filter(slug__in=slugs).values_list("slug", flat=True))
         unknown = [slug for slug in slugs if slug not in known]
         if unknown:
-            return Response(
+            return values, Response(
                 {"readout": [_("No readout has the slug %(slug)r.") % {"slug": slug} for slug in unknown]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        return values, None
+
+    def stream(self, request, values: dict):
         module = FORMATS[values["format"]]
-        rows = records.export_records(all=values["all"], readouts=slugs, user=request.user)
-        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]))
+        rows = records.export_records(all=values["all"], readouts=values["readout"], user=request.user)
+        options = {name: True for name in ("trailer", "raw") if values[name]}
+        chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]), **options)
         media_type = module.MEDIA_TYPE
         if "charset" not in media_type:
             media_type += "; charset=utf-8"

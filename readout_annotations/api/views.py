@@ -136,6 +136,8 @@ class ApiViewMixin:
     retrieve=extend_schema(summary=_("A readout with its text.")),
 )
 class ReadoutViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    filter_backends = [filters.FilterBackend]
+    filterset_class = filters.ReadoutFilter
     queryset = Readout.objects.all()
     lookup_field = "slug"
     lookup_value_regex = SLUG_LOOKUP
@@ -197,7 +199,8 @@ class SpeakerViewSet(ApiViewMixin, viewsets.ModelViewSet):
     lookup_value_regex = SLUG_LOOKUP
 
     def get_queryset(self) -> QuerySet:
-        return Speaker.objects.prefetch_related("members").order_by("name", "slug")
+        # Never another annotator's proposed name (ProposableQuerySet.usable_by).
+        return Speaker.objects.usable_by(self.request.user).prefetch_related("members").order_by("name", "slug")
 
     def perform_create(self, serializer) -> None:
         save_unique(serializer)
@@ -214,7 +217,7 @@ class TargetViewSet(ApiViewMixin, viewsets.ModelViewSet):
     lookup_value_regex = SLUG_LOOKUP
 
     def get_queryset(self) -> QuerySet:
-        return Target.objects.select_related("parent").order_by("name", "slug")
+        return Target.objects.usable_by(self.request.user).select_related("parent").order_by("name", "slug")
 
     def perform_create(self, serializer) -> None:
         save_unique(serializer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
+from xml.sax.saxutils import escape, quoteattr
 
 from .. import text as text_module
 
@@ -14,6 +15,35 @@ OFFSET_UNITS = (CODEPOINTS, UTF16)
 
 #: Join small chunks into pieces of about this many characters before they go to a response.
 BUFFER_SIZE = 64 * 1024
+
+
+#: XML 1.0 cannot hold these characters (C0 controls but tab, line feed and carriage return; lone
+#: surrogates; U+FFFE and U+FFFF). Every XML writer replaces each one with U+FFFD, one character
+#: for one, so that offsets into the text stay valid. Imports accept them (a form feed is common in
+#: text from PDFs); the JSON and CSV formats keep them as they are.
+XML_REPLACEMENT = "\ufffd"
+_NOT_XML = {
+    **{code: XML_REPLACEMENT for code in range(0x20) if chr(code) not in "\t\n\r"},
+    **dict.fromkeys(range(0xD800, 0xE000), XML_REPLACEMENT),
+    0xFFFE: XML_REPLACEMENT,
+    0xFFFF: XML_REPLACEMENT,
+}
+
+
+def xml_characters(value: str) -> str:
+    """``value`` with every character XML cannot hold replaced by U+FFFD (same length)."""
+    return value.translate(_NOT_XML)
+
+
+def xml_text(value) -> str:
+    """``value`` (None for empty) as XML character data: replaced as :func:`xml_characters` does,
+    escaped, and a carriage return written ``&#13;`` so that a parser keeps it (and the offsets)."""
+    return escape(xml_characters("" if value is None else str(value)), {"\r": "&#13;"})
+
+
+def xml_attribute(value) -> str:
+    """``value`` as a quoted XML attribute value, replaced as :func:`xml_characters` does."""
+    return quoteattr(xml_characters("" if value is None else str(value)))
 
 
 class FormatError(ValueError):
@@ -55,6 +85,13 @@ class ReadoutCache:
             text = self._readout.text if self._readout is not None else ""
             self._astral = len(text.encode("utf-16-le")) != 2 * len(text)
         return self._readout
+
+    def publication_day(self, slug: str):
+        """The readout's day of publication in its own zone (``Readout.published_on``), or None."""
+        readout = self.get(slug)
+        if readout is None:
+            return None
+        return readout.published_on or readout.publication_day()
 
     def readout_offset(self, slug: str, offset: int) -> int:
         """A code point offset into the readout's text, in the chosen unit."""

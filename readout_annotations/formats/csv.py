@@ -4,7 +4,19 @@ The first four columns are SemEval's ``id, target, text, stance`` (``id`` counts
 ``stance`` is ``FAVOR``, ``AGAINST`` or ``NONE`` in SemEval's spelling); the rest say who reads
 the statement how and where it stands. A statement without stances gives one row with an empty
 target and stance. ``offset_unit`` says what ``start`` and ``end`` count: ``codepoints`` or
-``utf16``. RFC 4180: comma-separated, double quotes, CRLF line ends, UTF-8.
+``utf16``. ``published_on`` is the readout's publication day in its own zone (ISO 8601);
+``model_name`` and ``model_version`` name the machine of a proposal (empty for people). RFC 4180:
+comma-separated, double quotes, CRLF line ends, UTF-8.
+
+Spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return would run as a formula when the file is opened in a spreadsheet, so it is written with a
+leading apostrophe (``'=1+1``), as OWASP advises against CSV injection. ``raw=True``
+(``export_annotations --raw-csv``, the API's ``raw=1``, the admin's "csv (raw)" action) writes
+every cell as it is, for programs that read the file.
+
+Truncation: with ``trailer=True`` (``--with-trailer``, the API's ``trailer=1``) the last row is
+``#end`` in the ``id`` column and the number of rows before it in ``text``; a file whose last
+row is not that was cut off.
 """
 
 from __future__ import annotations
@@ -39,7 +51,16 @@ COLUMNS = (
     "annotator",
     "origin",
     "gold",
+    "model_name",
+    "model_version",
+    "published_on",
 )
+
+#: Options of ``chunks`` beyond the offsets, for the command and the API.
+OPTIONS = ("raw", "trailer")
+#: A cell starting with one of these runs as a formula in a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TRAILER = "#end"
 
 
 def _value(value) -> str:
@@ -50,10 +71,21 @@ def _value(value) -> str:
     return str(value)
 
 
+def neutralised(cell: str) -> str:
+    """``cell`` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def chunks(
-    records: Iterable[dict], *, offsets: str = CODEPOINTS, readouts: ReadoutCache | None = None
+    records: Iterable[dict],
+    *,
+    offsets: str = CODEPOINTS,
+    readouts: ReadoutCache | None = None,
+    raw: bool = False,
+    trailer: bool = False,
 ) -> Iterator[str]:
     readouts = readouts or ReadoutCache(offsets)
+    cell = _value if raw else (lambda value: neutralised(_value(value)))
     buffer = io.StringIO()
     writer = csv_module.writer(buffer)
 
@@ -68,6 +100,7 @@ def chunks(
     row_id = 0
     for record in records:
         slug = record["readout"]
+        day = readouts.publication_day(slug)
         common = {
             "text": record["text"],
             "speaker": record["speaker"],
@@ -84,6 +117,9 @@ def chunks(
             "annotator": record["annotator"],
             "origin": record["origin"],
             "gold": record["gold"],
+            "model_name": record.get("model_name"),
+            "model_version": record.get("model_version"),
+            "published_on": day.isoformat() if day else None,
         }
         for stance in record["stances"] or [{"target": None, "target_name": None, "stance": None}]:
             row_id += 1
@@ -94,7 +130,10 @@ def chunks(
                 "target_name": stance["target_name"],
                 "stance": stance["stance"].upper() if stance["stance"] else None,
             }
-            writer.writerow([_value(row[column]) for column in COLUMNS])
+            writer.writerow([cell(row[column]) for column in COLUMNS])
+        yield flush()
+    if trailer:
+        writer.writerow([TRAILER, "", str(row_id)])
         yield flush()
 
 

@@ -16,26 +16,26 @@ this writes::
               <category>Taiwan</category> <agreement>yes</agreement>
             </statement> ...
 
-One article per readout (its title, the event date or else the publication date, the whole
-text), one DNA statement per stance of a reading: ``person`` the speaker (for a speaker that
-is not a person, ``person`` is empty and ``organization`` the speaker), ``organization`` the
-person's affiliation, ``category`` (DNA 1's name for the concept) the target's name,
+One article per readout (its title, the event date or else the publication day in the readout's
+own zone, ``Readout.published_on``, the whole text), one DNA statement per stance of a reading:
+``person`` the speaker (for a speaker that is not a person, ``person`` is empty and
+``organization`` the speaker), ``organization`` the person's affiliation, ``category``
+(DNA 1's name for the concept) the target's name,
 ``agreement`` ``yes`` for favor and ``no`` for against. DNA's agreement is yes or no, so
 ``none`` stances are left out, as are readings without a speaker or without stances.
 ``start`` and ``end`` are 1-based, as DNA 1 counted. DNA is a Java program and counts UTF-16
 code units: export with ``--offsets utf16`` when a readout contains characters outside the
 Basic Multilingual Plane. ``<offsetUnit>`` records the unit used and ``<source>`` the
-readout's slug, statement and annotator (DNA ignores both).
+readout's slug, statement and annotator (DNA ignores both). Characters XML cannot hold are
+replaced one for one (see ``base.xml_characters``), so the offsets stay valid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import TextIO
-from xml.sax.saxutils import escape
 
-from ..conf import app_settings
-from .base import CODEPOINTS, ReadoutCache, speaker_index, write_chunks
+from .base import CODEPOINTS, ReadoutCache, speaker_index, write_chunks, xml_text
 
 MEDIA_TYPE = "application/xml"
 EXTENSION = "dna"
@@ -44,16 +44,11 @@ AGREEMENT = {"favor": "yes", "against": "no"}
 
 
 def _element(name: str, value, indent: str) -> str:
-    return f"{indent}<{name}>{escape('' if value is None else str(value))}</{name}>\n"
+    return f"{indent}<{name}>{xml_text(value)}</{name}>\n"
 
 
-def _date(readout) -> str:
-    if readout.event_date is not None:
-        day = readout.event_date
-    else:
-        from zoneinfo import ZoneInfo
-
-        day = readout.published_at.astimezone(ZoneInfo(app_settings.TIMEZONE)).date()
+def _date(readout, readouts: ReadoutCache) -> str:
+    day = readout.event_date or readouts.publication_day(readout.slug)
     return day.strftime("%d.%m.%Y")
 
 
@@ -77,7 +72,7 @@ def chunks(
             readout = readouts.get(slug)
             yield "    <article>\n"
             yield _element("title", readout.title, "      ")
-            yield _element("date", _date(readout), "      ")
+            yield _element("date", _date(readout, readouts), "      ")
             yield _element("text", readout.text, "      ")
             yield "      <statements>\n"
         speaker = speakers.get(record["speaker"]) if record["speaker"] else None

@@ -19,20 +19,32 @@ for text outside the Basic Multilingual Plane). Each human or imported reading i
 - ``choices`` ``speaker`` (the speaker's slug), ``attribution`` and ``mode``;
 - ``taxonomy`` ``stance``: ``[[target slug, stance], ...]``.
 
-:func:`label_config` writes the matching labeling configuration. Reading takes the same
-shape back, from our export or from Label Studio's JSON export: the annotator from
-``annotator``, else ``completed_by`` (its ``username`` or ``email``); the cue from the ``Cue``
-span, else the ``cue`` text area; cancelled annotations are skipped.
+:func:`label_config` writes the matching labeling configuration (characters XML cannot hold
+replaced, see ``base.xml_characters``). A proposal's ``model_version`` is ``name@version`` (or the
+name alone), as Label Studio keeps one string for both.
+
+Reading (:func:`read`) takes the same shape back, from our export or from Label Studio's own JSON
+and JSON_MIN exports: the annotator from ``annotator``, else ``completed_by`` (an object's
+``username`` or ``email``; an id resolved through the file's objects or the ``users`` map); the
+cue from the ``Cue`` span, else the ``cue`` text area; ``ground_truth`` as ``gold``; cancelled
+annotations and predictions given by id are skipped.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TextIO
-from xml.sax.saxutils import quoteattr
 
-from .base import CODEPOINTS, FormatError, ReadoutCache, speaker_and_cue_spans, speaker_index, write_chunks
+from .base import (
+    CODEPOINTS,
+    FormatError,
+    ReadoutCache,
+    speaker_and_cue_spans,
+    speaker_index,
+    write_chunks,
+    xml_attribute,
+)
 
 MEDIA_TYPE = "application/json"
 EXTENSION = "labelstudio.json"
@@ -74,6 +86,20 @@ def results(record: dict, readouts: ReadoutCache, aliases) -> list[dict]:
     return found
 
 
+def model_version(record: dict) -> str:
+    """Label Studio's one ``model_version`` string for a proposal: ``name@version`` (or the name)."""
+    name, version = record.get("model_name") or "", record.get("model_version") or ""
+    return f"{name}@{version}" if version else name
+
+
+def model_fields(value) -> dict:
+    """``model_name`` and ``model_version`` from Label Studio's ``model_version`` string."""
+    name, _at, version = str(value or "").rpartition("@")
+    if not _at:
+        name, version = version, ""
+    return {"model_name": name or None, "model_version": version or None}
+
+
 def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
     first = group[0]
     slug = first["readout"]
@@ -95,11 +121,7 @@ def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
             continue
         if record["origin"] == "machine":
             task["predictions"].append(
-                {
-                    "model_version": record.get("model_version") or "machine",
-                    "model_name": record.get("model_name"),
-                    "result": results(record, readouts, aliases),
-                }
+                {"model_version": model_version(record), "result": results(record, readouts, aliases)}
             )
         else:
             task["annotations"].append(
@@ -141,7 +163,7 @@ def label_config(speakers: Iterable, targets: Iterable) -> str:
     """The Label Studio labeling configuration (XML) that matches the export."""
 
     def choice(value: str, alias: str, inner: str = "") -> str:
-        attributes = f"value={quoteattr(value)} alias={quoteattr(alias)}"
+        attributes = f"value={xml_attribute(value)} alias={xml_attribute(alias)}"
         return f"<Choice {attributes}>{inner}</Choice>" if inner else f"<Choice {attributes}/>"
 
     from ..models import Attribution, Mode, StanceValue
@@ -211,18 +233,33 @@ def _tasks(text: str) -> Iterator[tuple[int, object]]:
             raise FormatError("expected ',' or ']' after a task", line_at(min(position, len(text))))
 
 
-def _annotator(annotation: dict) -> str | None:
-    if isinstance(annotation.get("annotator"), str):
-        return annotation["annotator"]
-    completed_by = annotation.get("completed_by")
+def _who(annotation: dict, users: Mapping[int, str], known: Mapping[int, dict]) -> dict:
+    """Who wrote an annotation, as record fields: ``annotator`` (a username), ``annotator_email``
+    (an e-mail to look up), or ``labelstudio_user`` (a Label Studio user id nobody resolved)."""
+    if isinstance(annotation.get("annotator"), str):  # our export, and JSON_MIN's e-mail
+        value = annotation["annotator"]
+        return {"annotator_email": value} if "@" in value and "origin" not in annotation else {"annotator": value}
+    completed_by = annotation.get("completed_by", annotation.get("annotator"))
+    if isinstance(completed_by, bool):
+        return {}
+    if isinstance(completed_by, int):
+        if completed_by in users:
+            return {"annotator": users[completed_by]}
+        completed_by = known.get(completed_by, completed_by)
     if isinstance(completed_by, dict):
-        return completed_by.get("username") or completed_by.get("email")
-    if isinstance(completed_by, str):
-        return completed_by
-    return None
+        if isinstance(completed_by.get("username"), str) and completed_by["username"]:
+            return {"annotator": completed_by["username"]}
+        if isinstance(completed_by.get("email"), str) and completed_by["email"]:
+            return {"annotator_email": completed_by["email"]}
+        completed_by = completed_by.get("id")
+    if isinstance(completed_by, str) and completed_by:
+        return {"annotator_email": completed_by} if "@" in completed_by else {"annotator": completed_by}
+    if isinstance(completed_by, int) and not isinstance(completed_by, bool):
+        return {"labelstudio_user": completed_by}
+    return {}
 
 
-def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool) -> dict:
+def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool, who: dict | None = None) -> dict:
     record = {"readout": task_data.get("readout"), "statement": task_data.get("statement")}
     result = annotation.get("result") or []
     if not isinstance(result, list):
@@ -248,38 +285,96 @@ def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool) -> 
             texts = value.get("text") or []
             record["cue"] = texts[0] if texts else None
     if machine:
-        name, version = annotation.get("model_name"), annotation.get("model_version")
-        named = isinstance(name, str) and bool(name)
-        record.update(
-            annotator=None,
-            origin="machine",
-            gold=False,
-            model_name=name if named else None,
-            model_version=version if named and isinstance(version, str) and version != "machine" else None,
-        )
+        if isinstance(annotation.get("model_name"), str) and annotation["model_name"]:  # name and version apart
+            version = annotation.get("model_version")
+            record.update(origin="machine", model_name=annotation["model_name"], model_version=version or None)
+        else:
+            record.update(origin="machine", **model_fields(annotation.get("model_version")))
     else:
-        record.update(
-            annotator=_annotator(annotation),
-            origin=annotation.get("origin"),
-            gold=bool(annotation.get("ground_truth")),
-        )
+        record.update(who or {})
+        if annotation.get("origin"):
+            record["origin"] = annotation["origin"]
+        if isinstance(annotation.get("ground_truth"), bool):  # gold changes only when the file says so
+            record["gold"] = annotation["ground_truth"]
     return record
 
 
-def read(stream: TextIO) -> Iterator[tuple[int, dict]]:
-    """``(line number, record)`` for every annotation and prediction of every task."""
-    for line, task in _tasks(stream.read()):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+#: JSON_MIN's keys for one annotation (beside the task's data and the results by ``from_name``).
+MIN_KEYS = ("annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement", "id")
+
+
+def _min_results(item: dict, line: int) -> list[dict]:
+    """The results of a JSON_MIN item, in the full export's shape.
+
+    JSON_MIN writes each control by its name: a single choice or text as a string, other
+    values as a list of the result values (``{"choices": [...]}``, ``{"start", "end", "text",
+    "labels"}``, ``{"taxonomy": [...]}``).
+    """
+
+    def values(name: str) -> list[dict]:
+        raw = item.get(name)
+        if raw is None:
+            return []
+        raw = raw if isinstance(raw, list) else [raw]
+        if not all(isinstance(value, dict) for value in raw):
+            raise FormatError(f"{name} must be a string or a list of result values", line)
+        return raw
+
+    found = []
+    for name in ("speaker", "attribution", "mode"):
+        if isinstance(item.get(name), str):
+            found.append({"from_name": name, "type": "choices", "value": {"choices": [item[name]]}})
+        else:
+            found += [{"from_name": name, "type": "choices", "value": v} for v in values(name)]
+    if isinstance(item.get("cue"), str):
+        found.append({"from_name": "cue", "type": "textarea", "value": {"text": [item["cue"]]}})
+    else:
+        found += [{"from_name": "cue", "type": "textarea", "value": v} for v in values("cue")]
+    found += [{"from_name": "label", "type": "labels", "value": v} for v in values("label")]
+    found += [{"from_name": "stance", "type": "taxonomy", "value": v} for v in values("stance")]
+    return found
+
+
+def read(stream: TextIO, *, users: Mapping[int, str] | None = None) -> Iterator[tuple[int, dict]]:
+    """``(line number, record)`` for every annotation and prediction of every task.
+
+    Reads our export, Label Studio's JSON export (``completed_by`` a user id or a user object;
+    ``predictions`` objects, or ids, which carry nothing to import and are skipped) and its
+    JSON_MIN export (one item per annotation, controls by name, ``annotator`` an id or e-mail).
+    A Label Studio user id is resolved through ``users`` (id to username), else through a
+    ``completed_by`` object with that id elsewhere in the file; an id left unresolved comes out
+    as ``labelstudio_user``, and the import names the line.
+    """
+    users = dict(users or {})
+    items = list(_tasks(stream.read()))
+    known: dict[int, dict] = {}
+    for _line, item in items:
+        for annotation in (item.get("annotations") or []) if isinstance(item, dict) else []:
+            completed_by = annotation.get("completed_by") if isinstance(annotation, dict) else None
+            if isinstance(completed_by, dict) and isinstance(completed_by.get("id"), int):
+                known[completed_by["id"]] = completed_by
+    for line, item in items:
+        if not isinstance(item, dict):
             raise FormatError("a task must be an object with data", line)
-        data = task["data"]
+        if not isinstance(item.get("data"), dict):
+            if "readout" in item and "statement" in item:  # JSON_MIN
+                annotation = {"result": _min_results(item, line), "annotator": item.get("annotator")}
+                yield line, _reading(item, annotation, line, machine=False, who=_who(annotation, users, known))
+                continue
+            raise FormatError("a task must be an object with data", line)
+        data = item["data"]
         for key in ("annotations", "predictions"):
-            if not isinstance(task.get(key) or [], list):
+            if not isinstance(item.get(key) or [], list):
                 raise FormatError(f"a task's {key} must be a list", line)
-        for annotation in task.get("predictions") or []:
-            yield line, _reading(data, annotation, line, machine=True)
-        for annotation in task.get("annotations") or []:
+        for prediction in item.get("predictions") or []:
+            if isinstance(prediction, int) and not isinstance(prediction, bool):
+                continue  # Label Studio exports a prediction by its id alone: nothing to import
+            if not isinstance(prediction, dict):
+                raise FormatError("a prediction must be an object (or a Label Studio id)", line)
+            yield line, _reading(data, prediction, line, machine=True)
+        for annotation in item.get("annotations") or []:
             if not isinstance(annotation, dict):
                 raise FormatError("an annotation must be an object", line)
             if annotation.get("was_cancelled"):
                 continue
-            yield line, _reading(data, annotation, line, machine=False)
+            yield line, _reading(data, annotation, line, machine=False, who=_who(annotation, users, known))

@@ -12,7 +12,9 @@ Each annotation carries ``"@context": "http://www.w3.org/ns/anno.jsonld"`` and
   ``target:<slug>``, value the name) and its stance (``classifying``, label ``stance:<slug>``,
   value favor/against/none, so the two pair by slug); a gold reading adds an ``assessing`` body;
 - ``creator``: a ``Person`` (the annotator's username as ``nickname``) or, for machine
-  proposals, ``Software``;
+  proposals, ``Software`` with the model's ``name`` and ``schema:softwareVersion``;
+- ``target`` also carries ``dcterms:issued``, the readout's publication day in its own zone
+  (``Readout.published_on``, ISO 8601);
 - ``motivation``: ``classifying``, or ``highlighting`` for a statement without a reading.
 
 Identifiers are built from ``base_uri`` (default ``urn:readout-annotations:``): readouts are
@@ -71,11 +73,15 @@ def annotation(record: dict, readouts: ReadoutCache, base_uri: str = DEFAULT_BAS
     if record["annotator"]:
         result["creator"] = {"type": "Person", "nickname": record["annotator"]}
     elif record["origin"] == "machine":
-        result["creator"] = {"type": "Software", "name": record.get("machine_name") or "machine proposal"}
+        result["creator"] = {"type": "Software", "name": record.get("model_name") or "machine proposal"}
+        if record.get("model_version"):
+            result["creator"]["schema:softwareVersion"] = record["model_version"]
     if bodies:
         result["body"] = bodies
+    day = readouts.publication_day(slug)
     result["target"] = {
         "source": source,
+        **({"dcterms:issued": day.isoformat()} if day else {}),
         "selector": [
             {
                 "type": "TextQuoteSelector",

@@ -36,6 +36,18 @@ class Command(BaseCommand):
             help="Unit of the offsets: Unicode code points (default, as stored) or UTF-16 code units (JavaScript).",
         )
         parser.add_argument(
+            "--with-trailer",
+            action="store_true",
+            help="With --format jsonl or csv, end with a trailer that counts the records, so that a file cut off "
+            "is recognisable (the JSON formats are arrays that only a complete file closes).",
+        )
+        parser.add_argument(
+            "--raw-csv",
+            action="store_true",
+            help="With --format csv, write cells as they are: no apostrophe before a cell that a spreadsheet "
+            "would run as a formula (=, +, -, @, tab, carriage return).",
+        )
+        parser.add_argument(
             "--label-config",
             metavar="FILE",
             help="With --format labelstudio, also write the matching Label Studio labeling configuration to FILE.",
@@ -50,6 +62,8 @@ class Command(BaseCommand):
         output: str | None,
         offsets: str = "codepoints",
         label_config: str | None = None,
+        with_trailer: bool = False,
+        raw_csv: bool = False,
         **options,
     ) -> None:
         unknown = sorted(set(readout) - set(Readout.objects.filter(slug__in=readout).values_list("slug", flat=True)))
@@ -57,11 +71,16 @@ class Command(BaseCommand):
             raise CommandError(f"No readout has the slug {', '.join(map(repr, unknown))}.")
         if label_config and format != "labelstudio":
             raise CommandError("--label-config goes with --format labelstudio.")
-        rows = records.export_records(all=all, readouts=readout)
         module = FORMATS[format]
+        format_options = {"trailer": with_trailer, "raw": raw_csv}
+        for name, flag in (("trailer", "--with-trailer"), ("raw", "--raw-csv")):
+            if format_options[name] and name not in getattr(module, "OPTIONS", ()):
+                raise CommandError(f"{flag} does not go with --format {format}.")
+        format_options = {name: value for name, value in format_options.items() if value}
+        rows = records.export_records(all=all, readouts=readout)
 
         def writer(rows, stream):
-            return module.write(rows, stream, readouts=ReadoutCache(offsets))
+            return module.write(rows, stream, readouts=ReadoutCache(offsets), **format_options)
 
         if output is None:
             count = writer(rows, RawOutput(self.stdout))

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import codecs
 import json
 import os
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...formats import FORMATS, READABLE, FormatError
@@ -32,11 +34,31 @@ def detect_format(path: str) -> str:
     return "jsonl"
 
 
+def refuse_utf16(path: str) -> None:
+    """Refuse a file that starts with a UTF-16 byte-order mark, saying so."""
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise CommandError(f"{path}: UTF-16 text: save it as UTF-8.")
+
+
+def labelstudio_user(value: str) -> tuple[int, str]:
+    """``ID=USERNAME`` (``--labelstudio-user``)."""
+    number, _sep, username = value.partition("=")
+    if not (number.strip().isdigit() and username.strip()):
+        raise ValueError(value)
+    return int(number), username.strip()
+
+
+labelstudio_user.__name__ = "ID=USERNAME"  # argparse names the type in its error
+
+
 class Command(BaseCommand):
     help = (
         "Import annotations: canonical records (JSON Lines, as export_annotations --all writes them), doccano "
-        "JSONL or Label Studio JSON (--format, or detected from the content). Annotators are usernames. "
-        "All or nothing: every bad line is named and then nothing is written."
+        "JSONL or Label Studio JSON (our export, Label Studio's JSON and JSON_MIN exports; --format, or detected "
+        "from the content). Annotators are usernames or e-mails. All or nothing: every bad line is named and "
+        "then nothing is written."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,14 +69,48 @@ class Command(BaseCommand):
             action="store_true",
             help="Create users (without a usable password) for annotators that do not exist.",
         )
+        parser.add_argument(
+            "--reviewer",
+            metavar="USERNAME",
+            help="Who adjudicates the gold readings the file sets (recorded with the time; default: nobody, "
+            "'by import').",
+        )
+        parser.add_argument(
+            "--labelstudio-user",
+            action="append",
+            default=[],
+            type=labelstudio_user,
+            metavar="ID=USERNAME",
+            help="Label Studio's user ID is our USERNAME (repeatable), for exports that give completed_by "
+            "as an id only.",
+        )
 
-    def handle(self, *args, path: str, format: str | None = None, create_users: bool = False, **options) -> None:
+    def handle(
+        self,
+        *args,
+        path: str,
+        format: str | None = None,
+        create_users: bool = False,
+        reviewer: str | None = None,
+        labelstudio_user: list[tuple[int, str]] = (),
+        **options,
+    ) -> None:
         if os.path.isdir(path):
             raise CommandError(f"{path}: is a directory, not a file.")
+        reviewer_user = None
+        if reviewer is not None:
+            user_model = get_user_model()
+            reviewer_user = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: reviewer}).first()
+            if reviewer_user is None:
+                raise CommandError(f"--reviewer: no user is called {reviewer!r}.")
         try:
+            refuse_utf16(path)
             format = format or detect_format(path)
             with open(path, encoding="utf-8-sig") as handle:
-                result = import_annotations(FORMATS[format].read(handle), create_users=create_users)
+                read_options = {"users": dict(labelstudio_user)} if format == "labelstudio" else {}
+                result = import_annotations(
+                    FORMATS[format].read(handle, **read_options), create_users=create_users, reviewer=reviewer_user
+                )
         except OSError as error:
             raise CommandError(f"{path}: cannot read: {error.strerror}") from None
         except UnicodeDecodeError as error:
@@ -71,6 +127,7 @@ class Command(BaseCommand):
         if options["verbosity"] > 0:
             self.stdout.write(
                 f"{path} ({format}): {result.created} annotations created, {result.updated} updated, "
-                f"{result.skipped} statements without a reading skipped, {result.users_created} users created.",
+                f"{result.unchanged} unchanged, {result.skipped} statements without a reading skipped, "
+                f"{result.users_created} users created.",
                 self.style.SUCCESS,
             )

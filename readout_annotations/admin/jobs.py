@@ -1,0 +1,126 @@
+"""Jobs in the admin: their owner and reviewers see them (read-only), with progress that refreshes
+itself while a job runs, its errors, and a download link once it succeeded."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .. import jobs
+from ..models import Job
+
+#: Seconds between two reloads of a running job's page.
+REFRESH_SECONDS = 2
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["uuid", "kind", "status", "progress", "user_name", "created_at", "finished_at", "download_link"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["user"]
+    ordering = ["-created_at", "-pk"]
+    fields = [
+        "uuid",
+        "kind",
+        "status",
+        "progress",
+        "user_name",
+        "parameters",
+        "input_names",
+        "errors",
+        "summary",
+        "download_link",
+        "attempts",
+        "created_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    actions = ["retry"]
+    change_form_template = "admin/readout_annotations/job/change_form.html"
+
+    def get_queryset(self, request):
+        jobs.mark_lost()
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is not None:
+            return obj.user_id == request.user.pk or request.user.has_perm("readout_annotations.adjudicate_annotation")
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is not None and obj.user_id == request.user.pk and obj.finished
+
+    @admin.display(description=_("asked by"), ordering="user")
+    def user_name(self, job: Job) -> str:
+        return job.user.get_username()
+
+    @admin.display(description=_("progress"))
+    def progress(self, job: Job) -> str:
+        if job.progress_total:
+            return f"{job.progress_done:,} / {job.progress_total:,} ({100 * job.progress_done // job.progress_total} %)"
+        return f"{job.progress_done:,}"
+
+    @admin.display(description=_("input files"))
+    def input_names(self, job: Job) -> str:
+        return ", ".join(entry["name"] for entry in job.inputs or ()) or "-"
+
+    @admin.display(description=_("result"))
+    def download_link(self, job: Job) -> str:
+        if job.status == Job.Status.SUCCEEDED and job.result:
+            url = reverse("admin:readout_annotations_job_download", args=[job.pk])
+            return format_html('<a href="{}">{}</a>', url, job.result.name.rsplit("/", 1)[-1])
+        return "-"
+
+    @admin.action(description=_("Run the selected failed jobs again"))
+    def retry(self, request, queryset) -> None:
+        count = 0
+        for job in queryset.filter(status=Job.Status.FAILED):
+            if job.user_id == request.user.pk or request.user.has_perm("readout_annotations.adjudicate_annotation"):
+                jobs.retry(job)
+                count += 1
+        self.message_user(request, _("%(count)d jobs queued again.") % {"count": count}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="readout_annotations_job_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk: int):
+        job = self.get_queryset(request).filter(pk=pk).first()
+        if job is None or job.status != Job.Status.SUCCEEDED or not job.result:
+            raise Http404(_("No such job file."))
+        return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result.name.rsplit("/", 1)[-1])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        extra = {"refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+def job_started_response(request, job: Job):
+    """Where the admin sends a user after starting a job: its page, which refreshes itself."""
+    messages.info(
+        request,
+        _("The work runs as job %(job)s; this page shows its progress and its file when done.") % {"job": job.uuid},
+    )
+    return redirect("admin:readout_annotations_job_change", job.pk)

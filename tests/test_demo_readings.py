@@ -1,0 +1,33 @@
+"""The demo's second readout (fixtures/demo/): two annotators' readings with disagreements, no gold."""
+
+import importlib.util
+from pathlib import Path
+
+from readout_annotations.models import Annotation, Readout
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "demo_readings.py"
+
+
+def test_the_demo_readout_is_read_by_two_annotators_who_disagree_and_loading_twice_changes_nothing(
+    annotator, other_annotator, settings
+):
+    spec = importlib.util.spec_from_file_location("demo_readings", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    annotator.username, other_annotator.username = "annotator1", "annotator2"
+    annotator.save()
+    other_annotator.save()
+    path = module.DEMO / "blinken-baerbock-2024.readings.json"
+    module.load(path)
+    readout = Readout.objects.get(slug="blinken-baerbock-2024")
+    human = Annotation.objects.filter(statement__readout=readout, origin="human")
+    assert human.filter(annotator=annotator).count() == human.filter(annotator=other_annotator).count() == 5
+    assert not Annotation.objects.filter(statement__readout=readout, gold=True).exists()
+    first = {a.statement_id: (a.speaker_id, a.attribution, a.mode) for a in human.filter(annotator=annotator)}
+    second = {a.statement_id: (a.speaker_id, a.attribution, a.mode) for a in human.filter(annotator=other_annotator)}
+    assert 0 < sum(first[k] != second[k] for k in first) < 5  # some disagreement, some agreement
+    fields = ("pk", "speaker_id", "attribution", "mode", "cue")
+    snapshot = sorted(human.values_list(*fields))
+    module.load(path)
+    assert Readout.objects.filter(slug="blinken-baerbock-2024").count() == 1
+    assert sorted(human.values_list(*fields)) == snapshot

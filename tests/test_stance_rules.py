@@ -1,0 +1,242 @@
+"""The stance rules (readout_annotations.stance_rules): pure functions, no database."""
+
+import time
+
+import pytest
+
+from readout_annotations import stance_rules as rules
+from readout_annotations.stance_rules import AGAINST, FAVOR, NONE, Context, TargetIndex, TargetInfo
+
+TARGETS = [
+    TargetInfo("bri", "Belt and Road Initiative", "initiative", ("the belt and road initiative", "BRI")),
+    TargetInfo("railway", "China-Europe Railway Express", "project", ("China-Europe line",)),
+    TargetInfo("connectivity", "China-Europe connectivity", "policy", ()),
+    TargetInfo("china-us-relations", "China-US relations", "issue", ("中美关系",)),
+    TargetInfo("china-belarus-relations", "China-Belarus relations", "issue", ()),
+    TargetInfo("cold-war", "Cold War mentality", "issue", ()),
+    TargetInfo(
+        "interference", "External interference in internal affairs", "issue", ("interference in internal affairs",)
+    ),
+    TargetInfo("containment", "US containment and suppression of China", "policy", ("对华遏制打压",)),
+    TargetInfo("war", "War in Gaza", "event", ("the war in Gaza",)),
+    TargetInfo("restrictions", "Import restrictions", "policy", ("import restrictions on Japanese food products",)),
+    TargetInfo("taiwan", "China's position on Taiwan", "policy", ("Taiwan", "the Taiwan question")),
+    TargetInfo("brics", "BRICS", "institution", ()),
+    TargetInfo("china", "China", "actor", ("People's Republic of China", "中国")),
+    TargetInfo("russia", "Russia", "actor", ("Russia's growing role in the world",)),
+    TargetInfo("sahel", "Sahel", "region", ("the Sahel",)),
+    TargetInfo("leadership", "Xi Jinping's leadership", "actor", ("President Xi",)),
+    TargetInfo("spheres", "Spheres of influence", "issue", ("sphere of influence",)),
+    TargetInfo("us-policy", "US policy toward China", "policy", ("erroneous words and deeds by the US side",)),
+]
+INDEX = TargetIndex(TARGETS)
+
+
+def stances(text: str, context: Context | None = None) -> dict:
+    return {s.target: s.stance for s in rules.find_stances(text, INDEX, context)}
+
+
+# --------------------------------------------------------------------------- targets found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "China supports the Belt and Road Initiative.",
+        "China supports the belt and road initiative.",
+        "China supports the Belt-and-Road Initiative.",
+        "China supports the BRI.",
+        "China supports the  Belt\u00a0and Road\nInitiative.",
+    ],
+)
+def test_name_and_alias_variants_are_found(text):
+    assert stances(text) == {"bri": FAVOR}
+
+
+def test_whole_words_only():
+    assert stances("He spoke of BRICKS and a BRIDGE.") == {}
+
+
+def test_the_most_specific_target_wins_where_names_overlap():
+    # "China-Europe Railway Express" contains no other name, but "China-Europe connectivity"
+    # and the railway's alias start at the same place: the longest wins, once.
+    assert stances("We support the China-Europe Railway Express.") == {"railway": FAVOR}
+    assert stances("We support China-Europe connectivity and the China-Europe line.") == {
+        "connectivity": FAVOR,
+        "railway": FAVOR,
+    }
+
+
+def test_chinese_wordings_match_as_substrings():
+    assert stances("王毅指出,推动中美关系重回稳定发展轨道符合共同利益。") == {"china-us-relations": FAVOR}
+
+
+def test_relationship_in_any_order_and_wording():
+    for text in (
+        "He said U.S.-China relations matter.",
+        "He said the China-U.S. relationship matters.",
+        "He said relations between China and the United States matter.",
+        "美方愿就下阶段美中关系同中方保持沟通。",
+    ):
+        assert stances(text) == {"china-us-relations": FAVOR}, text
+
+
+def test_us_the_country_is_not_us_the_pronoun():
+    assert rules.countries_in(rules.fold("Let us talk to the US and the U.S. side.")[0]) == [(19, "US"), (31, "US")]
+    assert rules.fold("U.S.-ROK")[0] == "usa rok"
+
+
+def test_bilateral_wordings_take_the_speakers_pair():
+    context = Context(speaker_countries=("China",), recent=["Belarus"])
+    assert stances("The two sides should deepen bilateral relations.", context) == {"china-belarus-relations": FAVOR}
+    assert stances("The two sides should deepen bilateral relations.", Context()) == {}
+
+
+def test_a_name_inside_a_longer_name_is_not_the_target():
+    assert stances("President Xi Jinping thanked Mr. Putin.") == {}
+    assert stances("He praised the strong leadership of President Xi.") == {"leadership": FAVOR}
+
+
+def test_bare_country_names_only_as_topics():
+    assert stances("China is ready to work with all parties.") == {}
+    assert stances("They discussed foreign policy toward China and the Sahel.") == {"china": NONE, "sahel": NONE}
+    assert stances("It is evidence of Russia's growing role in the world.") == {"russia": FAVOR}
+
+
+# --------------------------------------------------------------------------- the side
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "side"),
+    [
+        ("Both sides oppose external forces' interference in internal affairs.", "interference", AGAINST),
+        ("All parties should abandon the Cold War mentality.", "cold-war", AGAINST),
+        ("He emphasized the importance of ending the war in Gaza.", "war", AGAINST),
+        (
+            "She called for the immediate lifting of import restrictions on Japanese food products.",
+            "restrictions",
+            AGAINST,
+        ),
+        ("美方应停止对华遏制打压的做法。", "containment", AGAINST),
+        ("He rejected the Cold War mentality.", "cold-war", AGAINST),
+        ("No nation should enjoy a sphere of influence at its neighbours' expense.", "spheres", AGAINST),
+        ("He said a series of erroneous words and deeds by the US side undermined progress.", "us-policy", AGAINST),
+        ("The US should not support the BRI.", "bri", AGAINST),
+        ("This cannot be achieved without support for the BRI.", "bri", FAVOR),
+        ("China welcomes the BRI.", "bri", FAVOR),
+        ("China highly appreciates Belarus's firm support for China's position on Taiwan.", "taiwan", FAVOR),
+        ("We will talk about BRICS.", "brics", NONE),
+        ("The leaders discussed the BRI.", "brics", None),
+        ("The leaders discussed the BRI.", "bri", NONE),
+        ("They discussed the importance of the BRI.", "bri", FAVOR),
+        ("Although we will talk about BRICS, China-US relations are of great importance.", "china-us-relations", FAVOR),
+    ],
+)
+def test_the_side(text, target, side):
+    assert stances(text).get(target) == side
+
+
+def test_against_cues_reach_only_the_nearby_words():
+    text = "He asked to stop the delays and, after long talks about many other questions, support the BRI."
+    assert stances(text) == {"bri": FAVOR}
+    assert stances("美方应停止这种做法,不要为中美关系制造新的障碍。") == {"china-us-relations": FAVOR}
+
+
+def test_each_stance_says_its_rule_and_words():
+    (proposal,) = rules.find_stances("Both sides should abandon the Cold War mentality.", INDEX)
+    assert proposal.rule == "name-against"
+    assert proposal.note == "name-against: abandon … Cold War mentality"
+    assert len(rules.StanceProposal("x", FAVOR, "r", "w" * 1000).note) == 500
+
+
+# --------------------------------------------------------------------------- cold start
+
+
+def test_cold_start_proposes_the_relationship_and_the_object_of_a_predicate():
+    context = Context(speaker_countries=("China",), recent=["France"])
+    proposed = {
+        (p.target, p.stance)
+        for p in rules.propose_targets(
+            "China attaches importance to bilateral relations and reaffirmed its support for peace talks.",
+            TargetIndex([]),
+            context,
+        )
+    }
+    assert proposed == {("China-France relations", FAVOR), ("peace talks", FAVOR)}
+
+
+def test_cold_start_drops_leading_determiners_and_stops_at_clause_words():
+    proposed = rules.propose_targets(
+        "The Secretary emphasized the importance of the continued support for Ukraine in the war.", TargetIndex([])
+    )
+    assert [(p.target, p.new_target) for p in proposed] == [("support for Ukraine", True)]
+
+
+def test_cold_start_skips_known_targets():
+    assert rules.propose_targets("He reaffirmed the commitment to the Belt and Road Initiative.", INDEX) == []
+
+
+def test_cold_start_proposes_named_institutions_and_events():
+    proposed = {
+        (p.target, p.stance)
+        for p in rules.propose_targets(
+            "Biden stressed his commitment to NATO and to the Good Friday Agreement of 1998.", TargetIndex([])
+        )
+    }
+    assert ("NATO", FAVOR) in proposed and ("Good Friday Agreement", FAVOR) in proposed
+    # Countries, persons by title and pronouns are not targets.
+    assert (
+        rules.propose_targets("He said that the U.S. supports it and welcomed President Biden.", TargetIndex([])) == []
+    )
+
+
+def test_the_country_a_readout_gives_a_person():
+    text = "Chinese President Xi Jinping met Lithuanian Prime Minister Algirdas Butkevicius. Xi said ..."
+    assert rules.country_named_with(text, ["Xi Jinping", "Xi"]) == "China"
+    assert rules.country_named_with(text, ["Butkevicius"]) == "Lithuania"
+    assert rules.country_named_with("美国国务卿布林肯表示", ["布林肯"]) == "US"
+    assert rules.country_named_with("China. Wang said", ["Wang"]) is None
+
+
+def test_relationship_names():
+    assert rules.relationship_pair("China-U.S. relations") == frozenset({"China", "US"})
+    assert rules.relationship_pair("Russian-Chinese relations") == frozenset({"China", "Russia"})
+    assert rules.relationship_pair("Belt and Road Initiative") is None
+    assert rules.relationship_name(*rules.ordered_pair("France", "China")) == "China-France relations"
+
+
+# --------------------------------------------------------------------------- linear time
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 12_000,
+        "China-" * 2_000,
+        "support " * 1_500,
+        "not " * 3_000 + "the BRI",
+        "bilateral relations, " * 600,
+        "中美" * 5_000,
+        "the the the " * 1_000 + "support for",
+        "U.S." * 3_000,
+        ", " * 5_000,
+        "support for " + "x" * 12_000,
+        "Good Friday " * 2_000 + "Agreement",
+        "ABC " * 3_000,
+    ],
+)
+def test_adversarial_inputs_take_linear_time(text):
+    """Doubling the input at most about doubles the time (a quadratic rule would quadruple it)."""
+    context = Context(speaker_countries=("China",), recent=["US"])
+
+    def cost(sample: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            rules.find_stances(sample, INDEX, context)
+            rules.propose_targets(sample, INDEX, context)
+            best = min(best, time.process_time() - start)
+        return best
+
+    half, full = cost(text[: len(text) // 2]), cost(text)
+    assert full < 3 * half + 0.05
