@@ -44,8 +44,8 @@ def build_database() -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from readout_annotations.attribution import create_proposals
     from readout_annotations.models import Annotation, Origin, Readout, Speaker, Stance, Statement, Target
+    from readout_annotations.proposers import create_proposals
     from readout_annotations.roles import ANNOTATORS, REVIEWERS
 
     call_command("migrate", verbosity=0)

@@ -22,8 +22,8 @@ import pytest
 from django.core.management import call_command
 
 from readout_annotations.admin.catalog import ranked
-from readout_annotations.attribution import create_proposals
 from readout_annotations.models import Annotation, ReviewStatus, Speaker, Target
+from readout_annotations.proposers import create_proposals
 
 from .test_admin import url
 from .test_browser import browser, log_in  # noqa: F401 (the browser fixture)
@@ -177,6 +177,7 @@ def read_statement(annotator: Annotator, gold: Gold, user) -> str:
     category = "proposal right"
     if gold.attribution == "continued" and state["speaker"] != gold.speaker and state["previous"] == gold.speaker:
         annotator.press("s")  # the previous speaker, continued
+        category = "proposal corrected"
         state = page.evaluate(FORM_STATE)
     if state["attribution"] != gold.attribution:
         annotator.press(ATTRIBUTION_KEYS[gold.attribution])
