@@ -304,6 +304,7 @@ def _write(annotation: Annotation, resolved: records.ResolvedRecord, note: str |
         "attribution": resolved.attribution,
         "mode": resolved.mode,
         "cue": resolved.cue,
+        "reread_reason": "",  # saved again: re-read after a split or merge (see ``boundaries``)
         **({"note": note} if note is not None else {}),
     }
     # Stances as a diff: unchanged ones stay as they are (with their notes); a target no longer

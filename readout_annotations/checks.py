@@ -22,7 +22,7 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
     zone = app_settings.TIMEZONE
     try:
         zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError, OSError):  # "Asia" is a folder
         errors.append(
             Error(
                 f"{PREFIX}TIMEZONE is {zone!r}, which is not an IANA time zone.",

@@ -218,7 +218,7 @@ def _create(**fields) -> ImportResult:
 def _zone(name: str, timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
         raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone") from None
 
 

@@ -356,6 +356,7 @@ def run_import_annotations(job: Job, progress: Progress) -> dict:
         result = import_annotations(
             FORMATS[parameters.get("format", "jsonl")].read(io.StringIO(text)),
             create_users=bool(parameters.get("create_users")),
+            reviewer=job.user,  # gold set by the file is recorded as adjudicated by who asked
         )
     except UnicodeDecodeError as error:
         message = _("%(file)s: not valid UTF-8 (byte %(byte)s).") % {"file": entry["name"], "byte": error.start}

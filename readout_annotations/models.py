@@ -205,17 +205,24 @@ class Readout(SlugModel):
         if self.timezone:
             try:
                 zoneinfo.ZoneInfo(self.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder
                 raise ValidationError(
                     {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
                 ) from None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        """The zone of publication: ``timezone``, else the ``TIMEZONE`` setting."""
+        """The zone of publication: ``timezone``, else the ``TIMEZONE`` setting; UTC when neither
+        names a zone (system check E001 reports a bad setting)."""
         from .conf import app_settings
 
-        return zoneinfo.ZoneInfo(self.timezone or app_settings.TIMEZONE)
+        for name in (self.timezone, app_settings.TIMEZONE):
+            if name:
+                try:
+                    return zoneinfo.ZoneInfo(name)
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+                    continue
+        return zoneinfo.ZoneInfo("UTC")
 
     def publication_day(self):
         """``published_at`` as a date in the readout's own zone (not the host's)."""
@@ -538,12 +545,32 @@ class Statement(models.Model):
         if errors:
             raise ValidationError(errors, code="invalid_span")
 
+    def validate_offsets_unchanged(self) -> None:
+        """A statement with annotations keeps its offsets: readings point at its text. Splitting and
+        merging (``boundaries``) change them with the readings carried over or flagged."""
+        if self.pk is None or getattr(self, "_boundaries_changing", False):
+            return
+        stored = Statement.objects.filter(pk=self.pk).values_list("start", "end").first()
+        if stored is not None and stored != (self.start, self.end) and self.annotations.exists():
+            raise ValidationError(
+                {
+                    "start": _(
+                        "This statement has annotations, so its offsets cannot change by hand: split it or "
+                        "merge it with the next one instead, which carries the readings over or flags them "
+                        "for re-reading."
+                    )
+                },
+                code="offsets_locked",
+            )
+
     def clean(self) -> None:
         super().clean()
         self.validate_span()
+        self.validate_offsets_unchanged()
 
     def save(self, *args, **kwargs) -> None:
         self.validate_span()
+        self.validate_offsets_unchanged()
         super().save(*args, **kwargs)
 
 
@@ -689,6 +716,16 @@ class Annotation(models.Model):
         help_text=_("The annotations a reviewer compared to reach this gold reading."),
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    reread_reason = models.CharField(
+        _("to re-read because"),
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when a reviewer split or merged the statement and this reading may no longer apply "
+            "(or lost its gold); cleared when the reading is saved again."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -22,9 +22,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.http import urlencode
 from rest_framework.test import APIClient
 
-from readout_annotations import vocabulary
+from readout_annotations import jobs, vocabulary
 from readout_annotations.formats import FORMATS
-from readout_annotations.models import Annotation, Readout, Speaker, Stance, Statement, Target
+from readout_annotations.models import Annotation, Job, Readout, Speaker, Stance, Statement, Target
 from readout_annotations.roles import ANNOTATORS, REVIEWERS
 
 from .conftest import make_readout
@@ -40,9 +40,11 @@ CREATED_BY_REVIEWERS = (403, 403, 403, 201, 403, 201)
 
 
 @pytest.fixture
-def world(db, roles):
+def world(db, roles, settings, tmp_path):
     """A readout of four statements; ``mine`` (annotator's), ``theirs`` (other's), other's gold
-    reading of statement 3, a machine proposal of statement 4, and an unused speaker and target."""
+    reading of statement 3, a machine proposal of statement 4, an unused speaker and target, and
+    the annotator's finished export ``job``."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
     users = get_user_model().objects
     people = {
         "annotator": users.create_user("annotator1", password="pw", is_staff=True),
@@ -77,7 +79,10 @@ def world(db, roles):
     proposal = annotate(statements[3], None, origin="machine", machine_name="rules", machine_version="1")
     unused_speaker = Speaker.objects.create(slug="unused", name="Unused Speaker")
     unused_target = Target.objects.create(slug="unused-target", name="Unused Target")
+    job = jobs.submit(Job.Kind.EXPORT, people["annotator"], {"all": True})
+    jobs.execute(str(job.uuid))  # the annotator's finished export job
     return {
+        "job": job,
         "people": people,
         "readout": readout,
         "statements": statements,
@@ -178,6 +183,18 @@ API = {
         CREATED_BY_REVIEWERS,
     ),
     ("export", "GET"): (lambda w: ("/api/export/", None, {}), READ),
+    ("export", "POST"): (lambda w: ("/api/export/", None, {}), READ),  # small: streamed, as GET
+    # Jobs: their owner's and reviewers'; another annotator cannot tell the job exists.
+    ("job-list", "GET"): (lambda w: ("/api/jobs/", None, {}), (403, 200, 200, 200, 200, 200)),
+    ("job-detail", "GET"): (lambda w: (f"/api/jobs/{w['job'].uuid}/", None, {}), (403, 200, 404, 200, 404, 200)),
+    ("job-download", "GET"): (
+        lambda w: (f"/api/jobs/{w['job'].uuid}/download/", None, {}),
+        (403, 200, 404, 200, 404, 200),
+    ),
+    ("job-retry", "POST"): (  # a job that succeeded is not run again
+        lambda w: (f"/api/jobs/{w['job'].uuid}/retry/", {}, {}),
+        (403, 409, 404, 409, 404, 409),
+    ),
     ("agreement", "GET"): (lambda w: ("/api/agreement/", None, {}), NOBODY_BUT_REVIEWERS),
     ("not-found", "GET"): (lambda w: ("/api/no-such-thing/", None, {}), (403, 404, 404, 404, 404, 404)),
 }
@@ -273,6 +290,7 @@ def _ids(world, name: str) -> tuple:
         "readout": world["readout"].pk,
         "speaker": world["speaker"].pk,
         "target": world["target"].pk,
+        "job": world["job"].pk,
     }[model]
     if name.endswith("_accept"):
         return (world["statements"][1].pk, world["theirs"].pk)
@@ -297,6 +315,16 @@ ADMIN = {
     # the annotation form's speaker/target lookup, and proposing one (POSTed empty: 400 by field)
     "readout_annotations_statement_lookup": VIEW,
     "readout_annotations_statement_propose": (LOGIN, 400, 400, 400, 403, 400),
+    "readout_annotations_statement_split": (LOGIN, 403, 403, 302, 403, 302),  # POST
+    "readout_annotations_statement_merge": (LOGIN, 403, 403, 302, 403, 302),  # POST
+    "readout_annotations_readout_import": ADD_BY_REVIEWERS,
+    # The annotator's own job: its owner and reviewers; nobody adds one by hand.
+    "readout_annotations_job_changelist": VIEW,
+    "readout_annotations_job_add": (LOGIN, 403, 403, 403, 403, 403),
+    "readout_annotations_job_change": (LOGIN, 200, 302, 200, 403, 200),
+    "readout_annotations_job_history": (LOGIN, 200, 302, 200, 403, 200),
+    "readout_annotations_job_delete": (LOGIN, 200, 403, 403, 403, 403),
+    "readout_annotations_job_download": (LOGIN, 200, 404, 200, 403, 200),
     "readout_annotations_statement_changelist": VIEW,
     "readout_annotations_statement_add": ADD_BY_REVIEWERS,
     "readout_annotations_statement_history": VIEW,
@@ -334,6 +362,8 @@ POST_ONLY = {
     "readout_annotations_statement_accept",
     "readout_annotations_statement_propose",
     "readout_annotations_readout_accept_agreed",
+    "readout_annotations_statement_split",
+    "readout_annotations_statement_merge",
 }
 
 
@@ -344,7 +374,7 @@ def test_the_admin_table_covers_every_page():
 def admin_url(world, name: str) -> str:
     if name == "app_list":
         return reverse("admin:app_list", kwargs={"app_label": "readout_annotations"})
-    needs_ids = not name.endswith(("_changelist", "_add", "_next", "_stance_map", "_selection"))
+    needs_ids = not name.endswith(("_changelist", "_add", "_next", "_stance_map", "_selection", "_import"))
     return reverse(f"admin:{name}", args=_ids(world, name) if needs_ids else ())
 
 
@@ -358,7 +388,7 @@ def test_admin_pages_by_role(world, name, role):
     if expected == LOGIN and role == "anonymous":
         assert response["Location"].startswith(reverse("admin:login"))
     if response.status_code == 200 and role == "annotator":
-        content = response.content.decode()
+        content = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
         assert "theirs-secret" not in content and "their-gold-secret" not in content
 
 
@@ -372,6 +402,7 @@ ACTIONS = {
     ("statement", "set_attribution"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("statement", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, DONE),
     **{("annotation", f"export_{name}"): (LOGIN, DONE, DONE, DONE, 403, DONE) for name in FORMATS},
+    ("annotation", "export_csv_raw"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("annotation", "delete_selected"): (LOGIN, DONE, DONE, DONE, 403, DONE),
     ("readout", "accept_agreed_action"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("readout", "show_agreement"): (LOGIN, LIST, LIST, DONE, 403, DONE),
@@ -382,6 +413,8 @@ ACTIONS = {
     ("target", "delete_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "confirm_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
     ("target", "merge_selected"): (LOGIN, LIST, LIST, DONE, 403, DONE),
+    ("job", "retry"): (LOGIN, DONE, DONE, DONE, 403, DONE),
+    ("job", "delete_selected"): (LOGIN, LIST, LIST, LIST, 403, LIST),
 }
 
 
@@ -415,7 +448,13 @@ def test_the_action_table_covers_every_admin_action():
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("model, action", sorted(ACTIONS), ids=[f"{m}-{a}" for m, a in sorted(ACTIONS)])
 def test_admin_actions_by_role(world, model, action, role):
-    model_class = {"annotation": Annotation, "readout": Readout, "speaker": Speaker, "target": Target}.get(model)
+    model_class = {
+        "annotation": Annotation,
+        "readout": Readout,
+        "speaker": Speaker,
+        "target": Target,
+        "job": Job,
+    }.get(model)
     ids = list(model_class.objects.values_list("pk", flat=True)) if model_class else [s.pk for s in world["statements"]]
     before = Annotation.objects.count(), Speaker.objects.count(), Target.objects.count()
     response = admin_client(world, role).post(
@@ -636,7 +675,7 @@ def test_admin_lookups_through_readings_or_users_are_for_reviewers(world, model)
             if annotator.get(f"{changelist}?{lookup}={value}").status_code != 400:
                 wrong.append((lookup, "as reported"))
     assert private_seen and not wrong, wrong
-    assert public_seen or model is Annotation
+    assert public_seen or model in (Annotation, Job)  # a job relates only to its owner
 
 
 def _others_work(world) -> None:
@@ -690,7 +729,8 @@ def _annotator_pages(world) -> list[str]:
 
 
 def _normalised(response) -> tuple[int, str]:
-    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body.decode())
     return response.status_code, content
 
 

@@ -63,7 +63,7 @@ class ReadoutImportForm(forms.Form):
         zone = self.cleaned_data["timezone"].strip()
         try:
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise forms.ValidationError(_("Unknown time zone %(zone)r.") % {"zone": zone}) from None
         return zone
 

@@ -4,6 +4,7 @@ itself while a job runs, its errors, and a download link once it succeeded."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -12,13 +13,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import jobs
 from ..models import Job
+from .common import ModelAdmin
+
+#: Who may see the Jobs pages at all: people with a role in the app (annotators and reviewers).
+ROLE_PERMISSION = "readout_annotations.view_statement"
 
 #: Seconds between two reloads of a running job's page.
 REFRESH_SECONDS = 2
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ModelAdmin):
     list_display = ["uuid", "kind", "status", "progress", "user_name", "created_at", "finished_at", "download_link"]
     list_filter = ["kind", "status"]
     list_select_related = ["user"]
@@ -49,12 +54,14 @@ class JobAdmin(admin.ModelAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return request.user.is_active and request.user.is_staff and request.user.has_perm(ROLE_PERMISSION)
 
     def has_view_permission(self, request, obj=None) -> bool:
+        if not self.has_module_permission(request):
+            return False
         if obj is not None:
             return obj.user_id == request.user.pk or request.user.has_perm("readout_annotations.adjudicate_annotation")
-        return request.user.is_active and request.user.is_staff
+        return True
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -106,10 +113,17 @@ class JobAdmin(admin.ModelAdmin):
         ]
 
     def download_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         job = self.get_queryset(request).filter(pk=pk).first()
         if job is None or job.status != Job.Status.SUCCEEDED or not job.result:
             raise Http404(_("No such job file."))
         return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result.name.rsplit("/", 1)[-1])
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied  # no role in the app: not even "it does not exist"
+        return super().history_view(request, object_id, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None

@@ -39,7 +39,7 @@ def zone_of_form(request, object_id) -> ZoneInfo:
             continue
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             continue  # the form reports a bad posted zone on its field
     return ZoneInfo("UTC")
 

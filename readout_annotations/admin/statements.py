@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from .. import annotating
 from ..models import Annotation, Speaker, Stance, Statement
 from ..records import RecordResolver
-from . import annotate, review
+from . import annotate, boundaries, review
 from .common import WORKBENCH_MEDIA, ModelAdmin, is_reviewer, speaker_colour
 from .filters import ReadingFilter, SpeakerFilter, StanceFilter, StatusFilter, TargetFilter
 from .forms import BulkTagForm
@@ -200,8 +200,18 @@ class StatementAdmin(ModelAdmin):
                 name=f"{name}_accept",
             ),
             path("<int:object_id>/gold/", wrap(self.gold_view), name=f"{name}_gold"),
+            path("<int:object_id>/split/", wrap(self.split_view), name=f"{name}_split"),
+            path("<int:object_id>/merge-next/", wrap(self.merge_view), name=f"{name}_merge"),
             *super().get_urls(),
         ]
+
+    def split_view(self, request, object_id):
+        request.current_app = self.admin_site.name
+        return boundaries.split_view(self, request, object_id)
+
+    def merge_view(self, request, object_id):
+        request.current_app = self.admin_site.name
+        return boundaries.merge_view(self, request, object_id)
 
     def next_view(self, request):
         request.current_app = self.admin_site.name
@@ -252,6 +262,9 @@ class StatementAdmin(ModelAdmin):
                 extra_context["compare_url"] = annotate.statement_url(
                     "compare", object_id, site_name=self.admin_site.name
                 )
+                extra_context["split_url"] = annotate.statement_url("split", object_id, site_name=self.admin_site.name)
+                extra_context["merge_url"] = annotate.statement_url("merge", object_id, site_name=self.admin_site.name)
+                extra_context["boundary_statement"] = Statement.objects.filter(pk=object_id).first()
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     # ----------------------------------------------------------------- bulk actions

@@ -237,7 +237,7 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         if zone:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 return Response({"timezone": [_("unknown time zone %(zone)r") % {"zone": zone}]}, status=400)
         job = jobs.submit(
             Job.Kind.IMPORT_READOUTS,
