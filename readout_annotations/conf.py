@@ -24,6 +24,9 @@ DEFAULTS: dict[str, object] = {
     # API pagination: default and largest ``page_size``.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
+    # Address of the published annotation guideline (docs/guidelines.md); the annotation form
+    # links its help texts there. Empty: no link.
+    "GUIDELINE_URL": "",
     # Jobs (readout_annotations.jobs): the Tasks backend alias and queue they are enqueued on,
     "TASK_BACKEND": "default",
     "TASK_QUEUE": "default",

@@ -262,7 +262,10 @@ class Readout(SlugModel):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        """The title with the slug and the publication day, so that two readouts titled alike
+        ("Xi held talks with ...") are told apart in every list and choice."""
+        day = f", {self.published_on.isoformat()}" if self.published_on else ""
+        return f"{self.title} ({self.slug}{day})"
 
     def _stored_text(self) -> str | None:
         if self.pk is None:

@@ -44,11 +44,13 @@ def build_database() -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from readout_annotations.models import Annotation, Origin, Speaker, Stance, Statement, Target
+    from readout_annotations.models import Annotation, Origin, Readout, Speaker, Stance, Statement, Target
+    from readout_annotations.proposers import create_proposals
     from readout_annotations.roles import ANNOTATORS, REVIEWERS
 
     call_command("migrate", verbosity=0)
     call_command("loaddata", SEED, verbosity=0)
+    create_proposals(Readout.objects.get(slug=SEED))  # what the annotation form opens with
     call_command("readout_roles", verbosity=0)
     users = {}
     for username, group in (("annotator1", ANNOTATORS), ("annotator2", ANNOTATORS), ("reviewer", REVIEWERS)):
@@ -117,11 +119,14 @@ def take(output: Path) -> list[Path]:
     readout = Readout.objects.get(slug=SEED)
     annotate = Statement.objects.get(readout=readout, number=8)
     compare = Statement.objects.get(readout=readout, number=11)
+    proposed = Statement.objects.get(readout=readout, number=27)  # annotator2 has not read it yet
     server, base = serve()
     admin = f"{base}/admin/readout_annotations"
     shots = [
         ("annotator1", f"{admin}/statement/{annotate.pk}/annotate/", "annotation-screen.png"),
         ("annotator1", f"{admin}/statement/?status=all&readout__id__exact={readout.pk}", "statement-list.png"),
+        ("annotator2", f"{admin}/statement/{proposed.pk}/annotate/", "annotation-proposal.png"),
+        ("annotator2", f"{admin}/statement/{proposed.pk}/annotate/#picker", "annotation-picker.png"),
         ("reviewer", f"{admin}/statement/{compare.pk}/compare/", "comparison-screen.png"),
         ("reviewer", f"{admin}/readout/{readout.pk}/read/#ukraine", "readout-view.png"),
         ("reviewer", f"{admin}/readout/stance-map/", "stance-map.png"),
@@ -146,6 +151,12 @@ def take(output: Path) -> list[Path]:
                 page.wait_for_load_state("networkidle")
                 if url.endswith("#ukraine"):  # both speakers, narration, favor and against
                     page.evaluate(SCROLL_TO_UKRAINE)
+                if url.endswith("#picker"):  # a target searched with the keyboard: kind, parent, description
+                    page.keyboard.press("t")
+                    page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+                    with page.expect_response(lambda response: "term=ukr" in response.url):
+                        page.keyboard.type("ukr")
+                    page.wait_for_timeout(300)
                 path = output / name
                 page.screenshot(path=str(path))
                 written.append(path)

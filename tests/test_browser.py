@@ -82,10 +82,11 @@ def log_in(browser, live_server, username: str):
 
 
 def choose(page, select_id: str, term: str, label: str) -> None:
-    """Pick ``label`` in a select2 autocomplete: click, type, choose."""
-    page.click(f"#{select_id} + .select2 .select2-selection")
+    """Pick ``label`` in a select2 autocomplete: click (unless open), type, choose."""
+    if not page.locator(f"#{select_id} + .select2-container--open").count():  # "Add a target" opens it
+        page.click(f"#{select_id} + .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", term)
-    page.click(f".select2-results__option:text-is('{label}')")
+    page.click(f".select2-results__option:has(.ra-result-name:text-is('{label}'))")
     page.wait_for_selector(f"#select2-{select_id}-container:has-text('{label}')")
 
 

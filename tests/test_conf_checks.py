@@ -24,6 +24,7 @@ def test_defaults():
         "ANNOTATIONS_PER_STATEMENT": 2,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 1000,
+        "GUIDELINE_URL": "",
         "TASK_BACKEND": "default",
         "TASK_QUEUE": "default",
         "JOB_STORAGE_PREFIX": "readout_annotations/jobs",

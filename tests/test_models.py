@@ -405,7 +405,7 @@ def test_str_of_every_model(first, annotator, xi, taiwan):
     annotation = Annotation.objects.create(statement=first, annotator=annotator, speaker=xi, attribution="explicit")
     stance = Stance.objects.create(annotation=annotation, target=taiwan, stance="favor")
     machine = Annotation.objects.create(statement=first, origin="machine", machine_name="rules", attribution="explicit")
-    assert str(first.readout) == "Readout small-readout"
+    assert str(first.readout) == "Readout small-readout (small-readout, 2023-03-02)"
     assert str(first) == "small-readout #1"
     assert str(xi) == "Xi Jinping"
     assert str(taiwan) == "Taiwan"

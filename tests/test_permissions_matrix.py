@@ -294,6 +294,8 @@ def _ids(world, name: str) -> tuple:
     }[model]
     if name.endswith("_accept"):
         return (world["statements"][1].pk, world["theirs"].pk)
+    if name.endswith(("_lookup", "_propose")):
+        return ("speaker",)
     return (object_id,)
 
 
@@ -310,6 +312,9 @@ ADMIN = {
     "readout_annotations_statement_compare": REVIEW,
     "readout_annotations_statement_accept": (LOGIN, 403, 403, 302, 403, 302),  # POST
     "readout_annotations_statement_gold": REVIEW,
+    # the annotation form's speaker/target lookup, and proposing one (POSTed empty: 400 by field)
+    "readout_annotations_statement_lookup": VIEW,
+    "readout_annotations_statement_propose": (LOGIN, 400, 400, 400, 403, 400),
     "readout_annotations_statement_split": (LOGIN, 403, 403, 302, 403, 302),  # POST
     "readout_annotations_statement_merge": (LOGIN, 403, 403, 302, 403, 302),  # POST
     "readout_annotations_readout_import": ADD_BY_REVIEWERS,
@@ -355,6 +360,7 @@ ADMIN = {
 }
 POST_ONLY = {
     "readout_annotations_statement_accept",
+    "readout_annotations_statement_propose",
     "readout_annotations_readout_accept_agreed",
     "readout_annotations_statement_split",
     "readout_annotations_statement_merge",

@@ -47,7 +47,7 @@ def zone_of_form(request, object_id) -> ZoneInfo:
 @admin.register(Readout)
 class ReadoutAdmin(ModelAdmin):
     # The day of publication is the readout's own (published_on, in its zone), never the host's.
-    list_display = ("title", "published_on", "publisher", status_column, "progress_column")
+    list_display = ("title_column", "published_on", "publisher", status_column, "progress_column")
     list_filter = ("published_on", "publisher", "language")
     search_fields = ("title", "slug", "publisher")
     date_hierarchy = "published_on"
@@ -124,6 +124,11 @@ class ReadoutAdmin(ModelAdmin):
             done,
             total,
         )
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_column(self, obj: Readout):
+        """The title with the slug beside it (the day is the next column): readouts titled alike differ."""
+        return format_html('{} <span class="ra-quiet">{}</span>', obj.title, obj.slug)
 
     @admin.display(description=_("gold / statements"))
     def progress_column(self, obj: Readout):

@@ -190,6 +190,8 @@ class StatementAdmin(ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("next/", wrap(self.next_view), name=f"{name}_next"),
+            path("lookup/<str:vocabulary>/", wrap(self.lookup_view), name=f"{name}_lookup"),
+            path("propose/<str:vocabulary>/", wrap(self.propose_view), name=f"{name}_propose"),
             path("<int:object_id>/annotate/", wrap(self.annotate_view), name=f"{name}_annotate"),
             path("<int:object_id>/compare/", wrap(self.compare_view), name=f"{name}_compare"),
             path(
@@ -214,6 +216,12 @@ class StatementAdmin(ModelAdmin):
     def next_view(self, request):
         request.current_app = self.admin_site.name
         return annotate.next_view(self, request)
+
+    def lookup_view(self, request, vocabulary):
+        return annotate.lookup_view(self, request, vocabulary)
+
+    def propose_view(self, request, vocabulary):
+        return annotate.propose_view(self, request, vocabulary)
 
     def annotate_view(self, request, object_id):
         request.current_app = self.admin_site.name

@@ -1,0 +1,424 @@
+"""The annotator's workbench in Debian's Chromium: how many actions a reading costs.
+
+An annotator reads the seed readout's 34 statements, starting from the machine proposals, with
+the keyboard (and a mouse selection for a cue). Before the run the speaker "Xi Jinping" is taken
+out of the vocabulary (with the seed's gold, kept aside as the answer key), so the annotator
+meets a speaker nobody knows and proposes it from the form at its first statement.
+
+Every statement is compared with the gold: a field that differs is corrected, a correct one is
+left alone. The test counts the actions it sends - a key or chord, a typed search term or name
+(one action, its keystrokes counted too), a click, a mouse selection - and fails when a
+statement whose proposal is right costs more than 4 on average, or the statement that needs a
+new speaker and a stance more than 12. It does not depend on how good the proposals are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+
+from readout_annotations.admin.catalog import ranked
+from readout_annotations.models import Annotation, ReviewStatus, Speaker, Target
+from readout_annotations.proposers import create_proposals
+
+from .test_admin import url
+from .test_browser import browser, log_in  # noqa: F401 (the browser fixture)
+
+pytestmark = pytest.mark.browser
+
+SEED = "xi-lukashenko-talks-2023-03-01"
+NEW_SPEAKER = "Xi Jinping"
+ATTRIBUTION_KEYS = {"explicit": "e", "continued": "c", "inferred": "i", "narration": "n"}
+MODE_KEYS = {"direct": "d", "indirect": "r", "mixed": "m"}
+STANCE_KEYS = {"favor": "f", "against": "a", "none": "o"}
+
+#: Most actions allowed, on average, by category of statement (issue 15's "done when").
+BUDGET = {"proposal right": 4, "new speaker and a stance": 12}
+
+FORM_STATE = """() => {
+  const form = document.getElementById('ra-reading-form');
+  const checked = (name) => {
+    const input = form.querySelector(`input[name=${name}]:checked`);
+    return input ? input.value : null;
+  };
+  const chosen = (select) => select.value ? select.selectedOptions[0].text : null;
+  return {
+    number: Number(form.dataset.number),
+    previous: form.dataset.previousSpeakerName || null,
+    speaker: chosen(form.querySelector('select[name=speaker]')),
+    attribution: checked('attribution'),
+    mode: checked('mode') || '',
+    cue: form.querySelector('input[name=cue]').value,
+    stances: [...form.querySelectorAll('.ra-stances .ra-stance-row')].map((row, index) => {
+      const radio = row.querySelector('input[type=radio]:checked');
+      const remove = row.querySelector('input[name$="-DELETE"]');
+      return {target: chosen(row.querySelector('select')), stance: radio ? radio.value : null,
+              removed: Boolean(remove && remove.checked), index};
+    }),
+  };
+}"""
+
+# The screen box of characters [start, end) of the highlighted statement (UTF-16 offsets).
+TEXT_BOX = """([start, end]) => {
+  const node = document.querySelector('mark.ra-current').firstChild;
+  const range = document.createRange();
+  range.setStart(node, start); range.setEnd(node, end);
+  const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+  const first = rects[0], last = rects[rects.length - 1];
+  return [first.left, first.top + first.height / 2, last.right, last.top + last.height / 2];
+}"""
+
+
+# The elements that reach past the window's right edge (to say what overflows).
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+@dataclass
+class Gold:
+    speaker: str | None
+    attribution: str
+    mode: str
+    cue: str
+    stances: dict[str, str] = field(default_factory=dict)
+
+
+def gold_of(readout) -> dict[int, Gold]:
+    statements = readout.statements.select_related("gold_annotation__speaker").prefetch_related(
+        "gold_annotation__stances__target"
+    )
+    return {
+        s.number: Gold(
+            speaker=s.gold_annotation.speaker.name if s.gold_annotation.speaker else None,
+            attribution=s.gold_annotation.attribution,
+            mode=s.gold_annotation.mode,
+            cue=s.gold_annotation.cue,
+            stances={st.target.name: st.stance for st in s.gold_annotation.stances.all()},
+        )
+        for s in statements
+    }
+
+
+class Annotator:
+    """Sends actions to the page and counts them."""
+
+    def __init__(self, page):
+        self.page = page
+        self.actions = 0
+        self.keystrokes = 0
+        self.log: list[str] = []
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.log.append(key)
+        self.actions += 1
+        self.keystrokes += 1
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.log.append(repr(text))
+        self.actions += 1
+        self.keystrokes += len(text)
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+        self.log.append("click")
+        self.actions += 1
+
+    def select_text(self, start: int, end: int) -> None:
+        """One mouse selection from character ``start`` to ``end`` of the highlighted statement."""
+        x1, y1, x2, y2 = self.page.evaluate(TEXT_BOX, [start, end])
+        self.page.mouse.move(x1 + 1, y1)
+        self.page.mouse.down()
+        self.page.mouse.move(x2 - 1, y2, steps=4)
+        self.page.mouse.up()
+        self.log.append("select")
+        self.actions += 1
+
+    def pick(self, term: str, label: str) -> None:
+        """In an open picker: type ``term``, wait for its results (not the list the picker showed
+        on opening), move down to ``label`` if it is not first, Enter."""
+
+        def answers(response) -> bool:
+            address = urlsplit(response.url)
+            return "/lookup/" in address.path and parse_qs(address.query).get("term") == [term]
+
+        self.page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+        with self.page.expect_response(answers):
+            self.type(term)
+        self.page.wait_for_function("() => !document.querySelector('.select2-results__option.loading-results')")
+        highlighted = self.page.locator(".select2-results__option--highlighted")
+        self.page.locator(".select2-results__option", has_text=label).first.wait_for()
+        while highlighted.inner_text().split("\n")[0].strip() != label:
+            self.press("ArrowDown")
+        self.press("Enter")
+
+
+def search_term(model, user, name: str) -> str:
+    """The shortest start of ``name`` (two characters or more) that the lookup ranks first: what
+    an annotator types before Enter."""
+    usable = model.objects.usable_by(user)
+    for length in range(2, len(name)):
+        first = ranked(usable, name[:length]).values_list("name", flat=True).first()
+        if first == name:
+            return name[:length].lower()
+    return name
+
+
+def read_statement(annotator: Annotator, gold: Gold, user) -> str:
+    """Correct what differs from ``gold`` and save; returns the statement's category."""
+    page = annotator.page
+    state = page.evaluate(FORM_STATE)
+    category = "proposal right"
+    if gold.attribution == "continued" and state["speaker"] != gold.speaker and state["previous"] == gold.speaker:
+        annotator.press("s")  # the previous speaker, continued
+        category = "proposal corrected"
+        state = page.evaluate(FORM_STATE)
+    if state["attribution"] != gold.attribution:
+        annotator.press(ATTRIBUTION_KEYS[gold.attribution])
+        state = page.evaluate(FORM_STATE)
+    if state["speaker"] != gold.speaker:
+        category = "proposal corrected"
+        if gold.speaker is None:
+            annotator.press("n")
+        elif state["previous"] == gold.speaker:
+            annotator.press("s")
+        elif Speaker.objects.usable_by(user).filter(name=gold.speaker).exists():
+            annotator.press("/")
+            annotator.pick(search_term(Speaker, user, gold.speaker), gold.speaker)
+        else:
+            category = "new speaker and a stance" if gold.stances else "new speaker"
+            annotator.press("/")
+            annotator.pick(gold.speaker, f"+ propose a new person “{gold.speaker}”")
+            page.wait_for_function(
+                "(name) => { const s = document.querySelector('#ra-reading-form select[name=speaker]');"
+                " return s.value && s.selectedOptions[0].text === name; }",
+                arg=gold.speaker,
+            )
+        state = page.evaluate(FORM_STATE)
+    if state["attribution"] != gold.attribution:
+        annotator.press(ATTRIBUTION_KEYS[gold.attribution])
+        state = page.evaluate(FORM_STATE)
+    if state["mode"] != gold.mode:
+        category = category if category != "proposal right" else "proposal corrected"
+        annotator.press(MODE_KEYS[gold.mode] if gold.mode else "n")
+    if state["cue"] != gold.cue:
+        category = category if category != "proposal right" else "proposal corrected"
+        text = page.evaluate("() => document.querySelector('mark.ra-current').textContent")
+        start = text.lower().find(gold.cue.lower())
+        assert gold.cue and start >= 0, (state["number"], gold.cue)
+        annotator.select_text(start, start + len(gold.cue))
+    rows = {row["target"]: row for row in state["stances"] if row["target"] and not row["removed"]}
+    for target, row in rows.items():
+        if target not in gold.stances:
+            category = category if category != "proposal right" else "proposal corrected"
+            annotator.click(f".ra-stances .ra-stance-row >> nth={row['index']} >> label.ra-remove")
+        elif row["stance"] != gold.stances[target]:
+            category = category if category != "proposal right" else "proposal corrected"
+            row_selector = f".ra-stances .ra-stance-row >> nth={row['index']}"
+            annotator.click(f"{row_selector} >> input[value='{gold.stances[target]}']")
+    for target, stance in gold.stances.items():
+        if target not in rows:
+            category = category if category != "proposal right" else "proposal corrected"
+            annotator.press("t")
+            annotator.pick(search_term(Target, user, target), target)
+            annotator.press(STANCE_KEYS[stance])
+    before = page.url
+    annotator.press("Control+Enter")
+    page.wait_for_url(lambda address: address != before)
+    return category
+
+
+def test_reading_the_seed_with_the_keyboard_costs_few_actions(browser, live_server, annotator):  # noqa: F811
+    call_command("loaddata", SEED, verbosity=0)
+    from readout_annotations.models import Readout
+
+    readout = Readout.objects.get(slug=SEED)
+    gold = gold_of(readout)
+    Annotation.objects.filter(statement__readout=readout).delete()
+    Speaker.objects.filter(name=NEW_SPEAKER).delete()
+    create_proposals(readout)
+
+    page = log_in(browser, live_server, "annotator1")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + url("statement_next") + f"?readout__id__exact={readout.pk}")
+    costs: dict[str, list[tuple[int, int, int]]] = {}
+    for _ in range(len(gold)):
+        page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+        number = page.evaluate(FORM_STATE)["number"]
+        annotator_ = Annotator(page)
+        category = read_statement(annotator_, gold[number], annotator)
+        costs.setdefault(category, []).append((number, annotator_.actions, annotator_.keystrokes))
+        print(number, category, " ".join(annotator_.log))
+    assert re.search(r"/statement/\?", page.url), page.url  # every statement read: back to the list
+    assert errors == []
+
+    # what was saved is the gold, with the annotator's own proposed speaker
+    saved = gold_of_annotator(readout, annotator)
+    assert saved == gold
+    proposed = Speaker.objects.get(name=NEW_SPEAKER)
+    assert (proposed.status, proposed.proposed_by) == (ReviewStatus.PROPOSED, annotator)
+
+    print("\ncategory                    statements  actions/statement  keystrokes/statement  most")
+    for category, rows in sorted(costs.items()):
+        actions = [a for _, a, _ in rows]
+        keys = [k for _, _, k in rows]
+        print(
+            f"{category:<27} {len(rows):>10}  {sum(actions) / len(rows):>17.2f}"
+            f"  {sum(keys) / len(rows):>20.2f}  {max(actions):>4}"
+        )
+    assert "new speaker and a stance" in costs
+    for category, most in BUDGET.items():
+        rows = costs.get(category, [])
+        if rows:
+            assert sum(a for _, a, _ in rows) / len(rows) <= most, (category, rows)
+
+
+def gold_of_annotator(readout, user) -> dict[int, Gold]:
+    readings = (
+        Annotation.objects.filter(statement__readout=readout, annotator=user)
+        .select_related("speaker", "statement")
+        .prefetch_related("stances__target")
+    )
+    return {
+        a.statement.number: Gold(
+            speaker=a.speaker.name if a.speaker else None,
+            attribution=a.attribution,
+            mode=a.mode,
+            cue=a.cue,
+            stances={s.target.name: s.stance for s in a.stances.all()},
+        )
+        for a in readings
+    }
+
+
+def test_focus_labels_and_proposing_a_target_from_the_form(browser, live_server, annotator):  # noqa: F811
+    from .conftest import make_readout
+    from .test_admin import annotate, catalog
+
+    xi, _, taiwan, _ = catalog()
+    core = Target.objects.create(slug="core-interests", name="Core interests", kind="principle")
+    readout = make_readout("dialog", "Xi said that China opposes interference in Tibet.")
+    statement = readout.statements.get()
+    proposal = annotate(statement, None, speaker=xi, mode="indirect", cue="said", stances=[(taiwan, "favor")])
+    proposal.note = "explicit: a known name before a cue"
+    proposal.save()
+
+    page = log_in(browser, live_server, "annotator1")
+    page.goto(live_server.url + url("statement_annotate", statement.pk))
+    page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+    # the first field has focus; the proposal is marked, with its why
+    assert page.evaluate("() => document.activeElement.name") == "attribution"
+    assert "explicit: a known name before a cue" in page.inner_text(".ra-proposal-note")
+    assert page.locator(".ra-field.ra-proposed").count() == 5
+    # every field is named for a screen reader, each stance group by its target
+    for role, name in (("radiogroup", "attribution"), ("radiogroup", "mode"), ("radiogroup", "Stance on Taiwan")):
+        assert page.get_by_role(role, name=name, exact=True).count() == 1, name
+    assert page.get_by_role("textbox", name="Cue", exact=True).count() == 1
+    assert page.locator("details.ra-note summary").is_visible()
+
+    # "Tibet" is nobody's target yet: propose it, under "Core interests", from the form
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+    page.keyboard.type("Tibet")
+    page.locator(".select2-results__option", has_text="propose a new target “Tibet”").wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ra-propose-target[open]")
+    assert page.input_value("#id_propose_name") == "Tibet"
+    page.select_option("#id_propose_kind", "policy")
+    page.click("#id_propose_parent + .select2 .select2-selection")
+    Annotator(page).pick("core", "Core interests")
+    page.click("#ra-propose-target input[type=submit]")
+    page.wait_for_selector("#ra-propose-target", state="hidden")
+    tibet = Target.objects.get(name="Tibet")
+    assert (tibet.kind, tibet.parent, tibet.status, tibet.proposed_by) == ("policy", core, "proposed", annotator)
+    assert page.get_by_role("radiogroup", name="Stance on Tibet", exact=True).count() == 1
+    page.keyboard.press("a")  # against, on the row just filled
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(lambda address: "/annotate/" not in address)
+    mine = Annotation.objects.get(annotator=annotator)
+    assert (mine.speaker, mine.attribution, mine.mode, mine.cue) == (xi, "explicit", "indirect", "said")
+    assert {(s.target.name, s.stance) for s in mine.stances.all()} == {("Taiwan", "favor"), ("Tibet", "against")}
+
+
+@pytest.mark.parametrize("width", [1000, 1400])
+def test_workbench_screens_fit_1000_and_1400_pixels(browser, live_server, annotator, other_annotator, reviewer, width):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    from .conftest import make_readout
+    from .test_admin import annotate, catalog, sentences
+
+    xi, lukashenko, taiwan, bri = catalog()
+    readout = make_readout("layout", sentences(6, per_paragraph=6))
+    statement = readout.statements.get(number=3)
+    readers = [annotator, other_annotator]
+    for n in range(5):  # seven readings to compare: wider than the screen
+        readers.append(get_user_model().objects.create_user(f"extra{n}", password="pw", is_staff=True))
+    for n, user in enumerate(readers):
+        annotate(
+            statement, user, speaker=(xi, lukashenko)[n % 2], cue="says", stances=[(taiwan, "favor"), (bri, "against")]
+        )
+
+    def fits(page, address: str) -> None:
+        page.goto(live_server.url + address)
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            print(page.evaluate(WIDEST))
+        assert overflow <= 0, (address, width, overflow)
+
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": width, "height": 800})
+    fits(page, url("statement_changelist") + "?status=all")
+    fits(page, url("statement_annotate", statement.pk))
+    page.context.close()
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": width, "height": 800})
+    fits(page, url("statement_compare", statement.pk))
+    box = page.evaluate(
+        "() => { const b = document.querySelector('.ra-compare-scroll'); return [b.scrollWidth, b.clientWidth]; }"
+    )
+    if width == 1000:
+        assert box[0] > box[1]  # the comparison scrolls sideways inside its box
+    page.context.close()
+
+
+def test_guideline_errors_name_their_field_and_save_nothing(browser, live_server, annotator):  # noqa: F811
+    from .conftest import make_readout
+    from .test_admin import catalog
+
+    catalog()
+    readout = make_readout("guideline", "Xi said that China opposes interference.")
+    statement = readout.statements.get()
+    page = log_in(browser, live_server, "annotator1")
+    page.goto(live_server.url + url("statement_annotate", statement.pk))
+    page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+    annotator_ = Annotator(page)
+    annotator_.press("e")
+    annotator_.press("/")
+    annotator_.pick("xi", "Xi Jinping")
+    annotator_.press("k")
+    annotator_.type("declared")
+    annotator_.press("Escape")
+    # the form warns at once, the guideline refuses on saving, by field
+    assert "ra-invalid" in page.get_attribute("#id_cue", "class")
+    annotator_.press("Control+Enter")
+    page.wait_for_selector("[data-field=cue] .errorlist")
+    assert "does not occur in the statement" in page.inner_text("[data-field=cue] .errorlist")
+    assert page.locator(".errorlist").count() == 1
+    # narration clears speaker, mode and cue, but a stance still needs a speaker
+    annotator_.press("n")
+    annotator_.press("t")
+    annotator_.pick("taiw", "Taiwan")
+    annotator_.press("f")
+    annotator_.press("Control+Enter")
+    page.wait_for_selector("[data-field=stances] .errorlist")
+    assert "A stance needs a speaker" in page.inner_text("[data-field=stances] .errorlist")
+    assert page.input_value("#id_cue") == ""
+    assert not Annotation.objects.filter(annotator=annotator).exists()
