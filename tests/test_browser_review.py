@@ -1,0 +1,76 @@
+"""The reviewer's statement boundaries and readout import, in Debian's Chromium (Playwright,
+``executable_path``) against a live server: a click in the text sets where to split, Split and
+Merge renumber the readout, and "Import readout files" uploads two files with their proposals."""
+
+from __future__ import annotations
+
+import pytest
+
+from readout_annotations.models import Annotation, Readout
+
+from .conftest import make_readout
+from .test_admin import annotate, catalog, sentences, url
+from .test_browser import browser, log_in  # noqa: F401 (the module's fixture)
+
+pytestmark = pytest.mark.browser
+
+FILE = "A meeting\n2024-05-14 21:05\n\nXi Jinping said that peace matters. The two sides agreed.\n"
+
+
+def test_a_reviewer_splits_at_a_click_and_merges_back(browser, live_server, annotator, reviewer):  # noqa: F811
+    xi, *_ = catalog()
+    readout = make_readout("boundaries", sentences(3))
+    second = readout.statements.get(number=2)
+    reading = annotate(second, annotator, speaker=xi, attribution="explicit", mode="indirect", cue="said")
+    page = log_in(browser, live_server, "reviewer")
+    page.goto(live_server.url + url("statement_change", second.pk))
+    text = page.locator("#ra-boundary-text")
+    assert text.inner_text() == second.text
+    word = second.text.index(" ", len(second.text) // 2) + 1  # the start of a word half-way along
+    # click just inside the left edge of that word's first character: the caret lands before it
+    rect = page.evaluate(
+        """(offset) => {
+            const node = document.getElementById("ra-boundary-text").firstChild;
+            const range = document.createRange();
+            range.setStart(node, offset);
+            range.setEnd(node, offset + 1);
+            const r = range.getBoundingClientRect();
+            return {x: r.left, y: r.top + r.height / 2};
+        }""",
+        word,
+    )
+    page.mouse.click(rect["x"] + 1, rect["y"])
+    assert page.input_value("#ra-split-at") == str(word)
+    page.click("button[form=ra-split-form]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Split into #2 and #3" in page.inner_text(".messagelist")
+    numbers = [s.text for s in readout.statements.order_by("number")]
+    assert len(numbers) == 4 and numbers[1] + " " + numbers[2] == second.text
+    reading.refresh_from_db()
+    assert reading.statement_id == second.pk
+    page.click("button[form=ra-merge-form]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Merged into #2" in page.inner_text(".messagelist")
+    assert readout.statements.count() == 3 and readout.statements.get(number=2).text == second.text
+    reading.refresh_from_db()
+    assert "were merged" in reading.reread_reason
+
+
+def test_a_reviewer_imports_two_files_from_the_readout_list(browser, live_server, reviewer, tmp_path, settings):  # noqa: F811
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    files = []
+    for name, title in (("first.txt", "A meeting"), ("second.txt", "Another meeting")):
+        path = tmp_path / name
+        path.write_text(FILE.replace("A meeting", title), encoding="utf-8")
+        files.append(str(path))
+    page = log_in(browser, live_server, "reviewer")
+    page.goto(live_server.url + url("readout_changelist"))
+    page.click("text=Import readout files")
+    page.set_input_files("input[name=files]", files)
+    page.fill("input[name=timezone]", "Europe/Berlin")
+    page.click("input[type=submit][value=Import]")
+    page.wait_for_selector(".messagelist")
+    messages = page.inner_text(".messagelist").lower()  # the admin capitalises each message
+    assert "first.txt: readout first created" in messages and "2 files imported" in messages
+    assert set(Readout.objects.values_list("slug", flat=True)) == {"first", "second"}
+    assert Annotation.objects.filter(origin="machine", statement__readout__slug="first").count() == 2
