@@ -147,13 +147,16 @@ def test_api_import_dropped_mid_request_is_a_500_that_writes_nothing(speakers, r
 
 def test_import_annotations_dropped_mid_file_writes_nothing_and_reruns(tmp_path, annotator, other_annotator):
     Target.objects.create(slug="bri", name="Belt and Road Initiative")
+    Speaker.objects.create(slug="xi-jinping", name="Xi Jinping")
     readouts = [make_readout(f"readout-{n}", SMALL_TEXT) for n in range(10)]
     lines = [
         json.dumps(
-            {
+            {  # a reading the guideline accepts: a stance needs a speaker
                 "readout": readout.slug,
                 "statement": number,
-                "attribution": "narration",
+                "speaker": "xi-jinping",
+                "attribution": "continued",
+                "mode": "indirect",
                 "stances": [{"target": "bri", "stance": "favor"}],
                 "annotator": user.username,
             }
