@@ -14,7 +14,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast, Length, Lower
 from django.template.response import TemplateResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -201,18 +201,28 @@ def ranked(queryset: models.QuerySet, term: str) -> models.QuerySet:
         return queryset.order_by("name")
     slug = slugify(term)
     has_description = any(f.name == "description" for f in queryset.model._meta.get_fields())
-    queryset = queryset.annotate(aliases_text=Cast("aliases", models.TextField()))
+    # Compared in lower case on both sides: i-lookups follow the column's collation, and MariaDB
+    # hosts (and the test suite) may use a binary, case-sensitive one.
+    lowered = {
+        "name_l": Lower("name"),
+        "slug_l": Lower("slug"),
+        "aliases_l": Lower(Cast("aliases", models.TextField())),
+    }
+    if has_description:
+        lowered["description_l"] = Lower("description")
+    queryset = queryset.annotate(**lowered)
+    term = term.lower()
 
     def anywhere(word: str) -> Q:
-        found = Q(name__icontains=word) | Q(slug__icontains=word) | Q(aliases_text__icontains=word)
-        return found | Q(description__icontains=word) if has_description else found
+        found = Q(name_l__contains=word) | Q(slug_l__contains=word) | Q(aliases_l__contains=word)
+        return found | Q(description_l__contains=word) if has_description else found
 
     matches = Q()
     for word in term.split():
         matches &= anywhere(word)
-    exact = Q(name__iexact=term) | Q(aliases_text__icontains=f'"{term}"')
-    prefix = Q(name__istartswith=term) | Q(aliases_text__icontains=f'"{term}')
-    word = Q(name__icontains=f" {term}") | Q(aliases_text__icontains=f" {term}")
+    exact = Q(name_l=term) | Q(aliases_l__contains=f'"{term}"')
+    prefix = Q(name_l__startswith=term) | Q(aliases_l__contains=f'"{term}')
+    word = Q(name_l__contains=f" {term}") | Q(aliases_l__contains=f" {term}")
     if slug:
         exact |= Q(slug=slug)
         prefix |= Q(slug__startswith=slug)
