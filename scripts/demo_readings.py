@@ -21,9 +21,9 @@ django.setup()  # (a no-op when a test imports this module)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import transaction  # noqa: E402
 
-from readout_annotations import annotating  # noqa: E402
+from readout_annotations import annotating, proposers  # noqa: E402
 from readout_annotations.importing import import_path  # noqa: E402
-from readout_annotations.models import Readout, Speaker, Target  # noqa: E402
+from readout_annotations.models import Origin, Readout, Speaker, Target  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "demo"
 
@@ -58,6 +58,15 @@ def load(path: Path) -> None:
     print(f"Demo: {readout.title!r} ({readout.slug}), read by {', '.join(data['readings'])}, no gold yet.")
 
 
+def propose_where_missing() -> None:
+    """Machine proposals for readouts loaded from a fixture (the seed has gold but no proposals),
+    so that the annotation form opens prefilled on every readout of the demo."""
+    for readout in Readout.objects.exclude(statements__annotations__origin=Origin.MACHINE).distinct():
+        count = proposers.create_proposals(readout)
+        print(f"Demo: {count} machine proposals for {readout.slug}.")
+
+
 if __name__ == "__main__":
     for readings in sorted(DEMO.glob("*.readings.json")):
         load(readings)
+    propose_where_missing()

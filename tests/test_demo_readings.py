@@ -31,3 +31,15 @@ def test_the_demo_readout_is_read_by_two_annotators_who_disagree_and_loading_twi
     module.load(path)
     assert Readout.objects.filter(slug="blinken-baerbock-2024").count() == 1
     assert sorted(human.values_list(*fields)) == snapshot
+
+
+def test_the_demo_proposes_for_readouts_that_came_without_proposals(small_readout):
+    spec = importlib.util.spec_from_file_location("demo_readings", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not Annotation.objects.filter(origin="machine").exists()
+    module.propose_where_missing()
+    machine = Annotation.objects.filter(origin="machine", statement__readout=small_readout)
+    assert machine.count() == small_readout.statements.count()
+    module.propose_where_missing()  # once only
+    assert machine.count() == small_readout.statements.count()
