@@ -89,6 +89,7 @@ def tests(session: nox.Session, django: str) -> None:
     work.mkdir()
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "fixtures", work / "fixtures")
+    shutil.copytree(ROOT / "benchmarks", work / "benchmarks", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "setup.cfg", work / "setup.cfg")
     session.chdir(work)
     where = "import readout_annotations as m; assert 'site-packages' in m.__file__, m.__file__; print(m.__file__)"

@@ -11,7 +11,7 @@ PYTHON=${PYTHON:-python3}
 "$work/venv/bin/python" -m build --wheel --outdir "$work/dist" . >/dev/null
 wheel=$(ls "$work"/dist/readout_annotations-*.whl)
 "$work/venv/bin/python" -m pip install --quiet "$wheel[test]"
-cp -r tests setup.cfg "$work/"
+cp -r tests benchmarks setup.cfg "$work/"
 mkdir -p "$work/fixtures" && cp -r fixtures/. "$work/fixtures/"
 cd "$work"
 "$work/venv/bin/python" -c "import readout_annotations, sys; assert 'site-packages' in readout_annotations.__file__, readout_annotations.__file__; print('testing', readout_annotations.__file__)"
