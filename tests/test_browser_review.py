@@ -27,7 +27,9 @@ def test_a_reviewer_splits_at_a_click_and_merges_back(browser, live_server, anno
     text = page.locator("#ra-boundary-text")
     assert text.inner_text() == second.text
     word = second.text.index(" ", len(second.text) // 2) + 1  # the start of a word half-way along
+    # in the middle of the window (newer admins keep the save buttons stuck to its bottom), then
     # click just inside the left edge of that word's first character: the caret lands before it
+    page.evaluate("document.getElementById('ra-boundary-text').scrollIntoView({block: 'center'})")
     rect = page.evaluate(
         """(offset) => {
             const node = document.getElementById("ra-boundary-text").firstChild;
