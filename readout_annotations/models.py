@@ -64,6 +64,20 @@ def ordered_uuid() -> uuid.UUID:
     return uuid.UUID(bytes=uuid6.uuid7().bytes)
 
 
+def first_zone(*names) -> zoneinfo.ZoneInfo:
+    """The first of ``names`` that is an IANA zone (blank ones skipped; "Asia", a folder of the
+    zone database, is not a zone), else UTC."""
+    for name in names:
+        name = str(name or "").strip()
+        if not name:
+            continue
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
 class SlugManager(models.Manager):
     def get_by_natural_key(self, slug: str):
         return self.get(slug=slug)
@@ -302,13 +316,7 @@ class Readout(SlugModel):
         names a zone (system check E001 reports a bad setting)."""
         from .conf import app_settings
 
-        for name in (self.timezone, app_settings.TIMEZONE):
-            if name:
-                try:
-                    return zoneinfo.ZoneInfo(name)
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-                    continue
-        return zoneinfo.ZoneInfo("UTC")
+        return first_zone(self.timezone, app_settings.TIMEZONE)
 
     def publication_day(self):
         """``published_at`` as a date in the readout's own zone (not the host's)."""

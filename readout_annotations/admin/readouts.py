@@ -6,7 +6,7 @@ Other modules add pages here by extending ``ReadoutAdmin.workbench_urls`` and
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import django
 from django.contrib import admin, messages
@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from .. import attribution
 from ..adjudication import accept_agreed
 from ..conf import app_settings
-from ..models import Readout
+from ..models import Readout, first_zone
 from . import importing, pictures, review
 from .agreement import agreement_urls, show_agreement, status_column
 from .common import ModelAdmin, is_reviewer
@@ -30,18 +30,12 @@ from .common import ModelAdmin, is_reviewer
 def zone_of_form(request, object_id) -> ZoneInfo:
     """The zone a readout's form works in: the one posted, else the readout's, else the
     ``READOUT_ANNOTATIONS_TIMEZONE`` setting (as ``import_readout`` reads a file's timestamp)."""
-    candidates = [request.POST.get("timezone", "")] if request.method == "POST" else []
+    posted = request.POST.get("timezone", "") if request.method == "POST" else ""
+    stored = ""
     if object_id is not None and str(object_id).isdigit():
-        candidates.append(Readout.objects.filter(pk=object_id).values_list("timezone", flat=True).first() or "")
-    candidates.append(str(app_settings.TIMEZONE))
-    for name in (candidate.strip() for candidate in candidates):
-        if not name:
-            continue
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            continue  # the form reports a bad posted zone on its field
-    return ZoneInfo("UTC")
+        stored = Readout.objects.filter(pk=object_id).values_list("timezone", flat=True).first() or ""
+    # A bad posted zone falls through here; the form reports it on its field.
+    return first_zone(posted, stored, app_settings.TIMEZONE)
 
 
 @admin.register(Readout)
