@@ -434,6 +434,9 @@ class Participant:
     roles: set[str] = field(default_factory=set)
     members: tuple[Participant, ...] = ()
     family_name: str = ""
+    wikidata_id: str = ""
+    #: How a new participant was identified: "gazetteer" when matched to an office-holder.
+    rule: str = ""
 
     @property
     def slug(self) -> str:
@@ -492,17 +495,26 @@ def _roles_of(text: str) -> set[str]:
 
 
 class Cast:
-    """The speakers a readout can name: names and aliases matched on tokens, roles, groups."""
+    """The speakers a readout can name: names and aliases matched on tokens, roles, groups.
 
-    def __init__(self, participants: Iterable[Participant] = ()) -> None:
+    ``gazetteer`` (an :class:`~readout_annotations.officeholders.Gazetteer`, optional) and ``on``
+    (the readout's date) let :func:`discover` identify a person the readout introduces as a
+    known office-holder (cold start)."""
+
+    def __init__(self, participants: Iterable[Participant] = (), gazetteer=None, on=None) -> None:
         self.participants: list[Participant] = []
         self._names: dict[str, list[tuple[tuple[str, ...], Participant]]] = {}
         self._cjk: dict[str, list[tuple[str, Participant]]] = {}
+        self._wikidata: dict[str, Participant] = {}
+        self.gazetteer = gazetteer
+        self.on = on
         for participant in participants:
             self.add(participant)
 
     def add(self, participant: Participant) -> Participant:
         self.participants.append(participant)
+        if participant.wikidata_id:
+            self._wikidata.setdefault(participant.wikidata_id, participant)
         participant.roles |= _roles_of(participant.title)
         for alias in (participant.name, *participant.aliases):
             self.add_name(alias, participant)
@@ -543,6 +555,10 @@ class Cast:
             if text.startswith(name, i):
                 return len(name), participant
         return 0, None
+
+    def by_wikidata(self, wikidata_id: str) -> Participant | None:
+        """The participant with this Wikidata id, or None."""
+        return self._wikidata.get(wikidata_id) if wikidata_id else None
 
     def find(self, name: str) -> Participant | None:
         """The participant ``name`` (or a CJK name) names exactly, or None."""
@@ -872,6 +888,10 @@ def _introduce(cast: Cast, name_words: Sequence[Token], role: str, affiliation: 
         return []
     if any(t.low in _NOT_NAMES for t in name_words):
         return []
+    if cast.gazetteer is not None:
+        entry = cast.gazetteer.match(name, title=role, country=affiliation, on=cast.on)
+        if entry is not None:
+            return _officeholder(cast, entry, name, [full, titled], role)
     if len(name.split()) > 1:
         # "Foreign Minister Baerbock" first, "Annalena Baerbock" later: one new person.
         known = cast.by_surname(name.split()[-1]) or cast.by_surname(name.split()[0])
@@ -892,6 +912,62 @@ def _introduce(cast: Cast, name_words: Sequence[Token], role: str, affiliation: 
     if len(name.split()) > 1:
         # The family name alone: "Xi", "Wang", "Kamikawa", "Blinken".
         cast.add_name(family or person.surname().split()[0], person)
+    return [person]
+
+
+def _officeholder(cast: Cast, entry, written: str, forms: Sequence[str], role: str) -> list[Participant]:
+    """Add the gazetteer's person ``entry``, named ``written`` in the text (and ``forms``:
+    the name as written, with its title), to ``cast``; returns it in a list when it is new.
+
+    A participant that has one of the entry's names or its Wikidata id is that person: it
+    keeps its name and learns the readout's forms. Else the new participant takes the entry's
+    canonical name (in the readout's word order when the readout writes the same words:
+    "KAMIKAWA Yoko"), the office held on the readout's date (else the latest) as title and
+    affiliation, and every name of the entry as aliases.
+    """
+    from . import officeholders
+
+    known = next((p for p in map(cast.find, entry.names) if p is not None), None) or cast.by_wikidata(entry.wikidata)
+    if known is not None:
+        known.roles |= _roles_of(role)
+        for form in forms:
+            if form and cast.find(form) is None:
+                cast.add_name(form, known)
+        return []
+    name = entry.name
+    if " " in written and sorted(officeholders.name_key(written).split()) == sorted(
+        officeholders.name_key(name).split()
+    ):
+        name = written
+    wanted = officeholders.roles(role)
+    former = "former" in role.casefold().split()
+    office = next(
+        (o for o in entry.offices if officeholders.compatible(o, wanted, "", cast.on, former)),
+        None,
+    ) or entry.office_on(cast.on)
+    title = " ".join(t for t in role.split() if t.casefold().rstrip(".") not in _HONORIFICS)
+    if office is not None and (not title or wanted & office.roles):
+        ended = cast.on is not None and office.end is not None and office.end < cast.on
+        title = f"former {office.title}" if ended else office.title
+    affiliation = office.country if office is not None else ""
+    chinese = affiliation == "China"
+    person = Participant(
+        name=name,
+        title=title,
+        affiliation=affiliation,
+        aliases=[a for a in dict.fromkeys([*entry.names, *forms, written]) if a and a != name],
+        family_name=name if chinese else entry.family_name,
+        wikidata_id=entry.wikidata,
+        rule="gazetteer",
+    )
+    cast.add(person)
+    # The family name alone, as the entry and as the readout spell it ("Butkevičius", "Butkevicius").
+    family = name.split()[0] if chinese else entry.family_name
+    key = officeholders.name_key(family)
+    spellings = [family, *(w for w in name.split() if officeholders.name_key(w) == key)]
+    for spelling in dict.fromkeys([*spellings, officeholders.plain(family)]):
+        if " " in name and key not in _WORD_NAMES and cast.find(spelling) is None:
+            cast.add_name(spelling, person)
     return [person]
 
 
@@ -957,6 +1033,10 @@ def _discover_cjk(text: str, cast: Cast) -> list[Participant]:
                 break
             if _cjk_cue_at(sentence, length):
                 if any(group.startswith(name) for group in CJK_GROUPS):
+                    break
+                entry = cast.gazetteer.match(name, on=cast.on) if cast.gazetteer is not None else None
+                if entry is not None:
+                    new += _officeholder(cast, entry, name, [name], "")
                     break
                 person = Participant(name=romanize(name), aliases=[name])
                 surname = person.name.split()[0] if " " in person.name else ""
@@ -1701,6 +1781,7 @@ def _participants_from_speakers(speakers: Iterable) -> list[Participant]:
             title=speaker.title or "",
             affiliation=speaker.affiliation or "",
             aliases=[a for a in (speaker.aliases or []) if isinstance(a, str)],
+            wikidata_id=getattr(speaker, "wikidata_id", "") or "",
         )
         by_pk[speaker.pk] = participant
         result.append(participant)
@@ -1719,11 +1800,12 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     name; a group: its members' family names), so that the returned annotations can point to
     them. Each annotation's ``note`` holds the rule and the frame that produced it.
     """
+    from . import officeholders
     from .models import Annotation, Origin, Speaker
 
     if speakers is None:
         speakers = Speaker.objects.prefetch_related("members")
-    cast = Cast(_participants_from_speakers(speakers))
+    cast = Cast(_participants_from_speakers(speakers), gazetteer=officeholders.configured(), on=readout.published_on)
     add_family_names(cast)
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
@@ -1731,6 +1813,7 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     discover([title, *(s.text for s in statements)], cast)
     proposals = propose(sentences, cast, title=title, language=readout.language or "")
     used = {p.speaker for p in proposals if p.speaker is not None}
+    matched = {id(p) for p in cast.participants if p.key is None and p.rule}
     for participant in [p for p in cast.participants if p.key is None]:
         if participant.kind == "group" and participant not in used:
             continue
@@ -1746,11 +1829,20 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
             attribution=proposal.attribution,
             mode=proposal.mode,
             cue=proposal.cue[:200],
-            note=proposal.note[:1000],
+            note=_note(proposal, matched)[:1000],
             gold=False,
         )
         for statement, proposal in zip(statements, proposals, strict=True)
     ]
+
+
+def _note(proposal: Proposal, matched: set[int]) -> str:
+    """The proposal's note, plus how its speaker was identified when this readout proposed it
+    ("speaker: gazetteer (Joe Biden)")."""
+    speaker = proposal.speaker
+    if speaker is None or id(speaker) not in matched:
+        return proposal.note
+    return f"{proposal.note}; speaker: {speaker.rule} ({speaker.name})".removeprefix("; ")
 
 
 def _save(participant: Participant, Speaker) -> None:
@@ -1770,6 +1862,7 @@ def _save(participant: Participant, Speaker) -> None:
             "title": participant.title[:200],
             "affiliation": participant.affiliation[:200],
             "aliases": [a for a in participant.aliases if a.strip()],
+            "wikidata_id": participant.wikidata_id,
             "status": Speaker.Status.PROPOSED,
             "proposed_by_machine": MACHINE_NAME,
         },

@@ -83,3 +83,24 @@ def check_proposers(app_configs=None, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_officeholders(app_configs=None, **kwargs) -> list[Error]:
+    """``OFFICEHOLDERS``: a list of readable gazetteer files in the documented format
+    (readout_annotations.E011)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .officeholders import configured
+
+    try:
+        configured()
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                str(error),
+                hint='List JSON files in the format of docs/attribution.md ("Cold start"); "builtin" is the shipped list.',
+                id="readout_annotations.E011",
+            )
+        ]
+    return []

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     # Machine proposers run on every imported readout: dotted paths of
     # ``readout_annotations.proposers.Proposer`` subclasses (docs/stances.md).
     "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
+    # Gazetteer files of public office-holders the speaker rules match cold-start names to
+    # (readout_annotations.officeholders); "builtin" is the shipped list, [] turns it off.
+    "OFFICEHOLDERS": ["builtin"],
 }
 
 

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import attribution
+from . import attribution, officeholders
 from .text import parse_readout, segment
 
 
@@ -63,7 +63,11 @@ def score_readout(path: Path, warm: bool) -> Score:
     parsed = parse_readout(path.read_text(encoding="utf-8"))
     segments = segment(parsed.body)
     sentences = [attribution.Sentence(s.paragraph, s.text(parsed.body)) for s in segments]
-    cast = attribution.Cast(known_speakers(path.parent) if warm else [])
+    cast = attribution.Cast(
+        known_speakers(path.parent) if warm else [],
+        gazetteer=officeholders.builtin(),
+        on=parsed.timestamp.date(),
+    )
     attribution.discover([parsed.title, *(s.text for s in sentences)], cast)
     proposals = attribution.propose(sentences, cast, title=parsed.title)
     slugs = {p.key: p.key for p in cast.participants if p.key}
