@@ -34,7 +34,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from readout_annotations import attribution  # noqa: E402
+from readout_annotations import attribution, officeholders  # noqa: E402
 from readout_annotations.devset import Score, score_folder  # noqa: E402
 from readout_annotations.text import parse_readout, segment  # noqa: E402
 
@@ -77,7 +77,7 @@ def run_once(body: str) -> tuple[float, float, int]:
     parsed = parse_readout(f"Adversarial\n2024-01-01 00:00\n\n{body}")
     segments = segment(parsed.body)
     sentences = [attribution.Sentence(s.paragraph, s.text(parsed.body)) for s in segments]
-    cast = attribution.Cast()
+    cast = attribution.Cast(gazetteer=officeholders.builtin(), on=parsed.timestamp.date())
     attribution.discover([parsed.title, *(s.text for s in sentences)], cast)
     attribution.propose(sentences, cast, title=parsed.title)
     return time.perf_counter() - wall, time.process_time() - cpu, len(segments)

@@ -265,8 +265,9 @@ class Gazetteer:
         readout's date. A full name found once is that person whatever the date (a former
         office-holder keeps the name); several persons of one name, a family name and a Chinese
         name need one holding an office compatible with the title and country on that date
-        ("former": ended before it). A family name alone also needs a title; two compatible
-        candidates give None, never a guess.
+        ("former": ended before it). A family name alone also needs a title, and a specific
+        one ("Foreign Minister", not "Minister") when several persons of the list bear it; two
+        compatible candidates give None, never a guess.
         """
         name = " ".join(name.split())
         if not name:
@@ -281,7 +282,9 @@ class Gazetteer:
         full, family = self._full.get(key, []), self._family.get(key, [])
         if full and (" " in key or not family):
             return full[0] if len(full) == 1 else _one(full, wanted, place, on, former)
-        return _one(family, wanted, place, on, former) if wanted else None
+        if not wanted or (len(family) > 1 and not wanted - GENERIC_ROLES):
+            return None  # "Minister Wang": a family name the list shares needs a specific title
+        return _one(family, wanted, place, on, former)
 
 
 def _put(index: dict[str, list[Officeholder]], key: str, person: Officeholder) -> None:

@@ -32,18 +32,22 @@ CASES = {
     "long paragraph": '("Xi said that ties, he added, the two leaders agreed, are strong " * 40000)[: 2 * 1024 * 1024]',
     "sentences": '"Chinese President Xi Jinping said that ties, he added, are strong. " * 3000',
     "chinese": '("王毅表示" * 1000 + "。" + "，。！？" * 100) * 20',
+    # office-holders of the gazetteer: surnames with titles, Chinese names opening sentences
+    "officeholders": '("Vice President Biden and Foreign Minister Wang and President Kim and " * 60 + "said. ") * 100',
+    "chinese officeholders": '"布林肯表示。默克爾表示。拜登说。" * 20000',
 }
 
 SCRIPT = textwrap.dedent(
     """
     import sys
-    from readout_annotations import attribution
+    import datetime
+    from readout_annotations import attribution, officeholders
     from readout_annotations.text import segment
 
     body = {expression}
     segments = segment(body)
     sentences = [attribution.Sentence(s.paragraph, s.text(body)) for s in segments]
-    cast = attribution.Cast()
+    cast = attribution.Cast(gazetteer=officeholders.builtin(), on=datetime.date(2015, 6, 1))
     attribution.discover([s.text for s in sentences], cast)
     proposals = attribution.propose(sentences, cast)
     assert len(proposals) == len(segments) >= 1

@@ -31,6 +31,7 @@ def test_defaults():
         "JOB_HEARTBEAT_TIMEOUT": 300,
         "ASYNC_EXPORT_RECORDS": 100_000,
         "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
+        "OFFICEHOLDERS": ["builtin"],
     }
     assert expected == DEFAULTS
     # The test settings set only the heartbeat timeout (tests/settings.py); every other name
