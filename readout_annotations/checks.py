@@ -99,7 +99,7 @@ def check_officeholders(app_configs=None, **kwargs) -> list[Error]:
         return [
             Error(
                 str(error),
-                hint='List JSON files in the format of docs/attribution.md ("Cold start"); "builtin" is the shipped list.',
+                hint='JSON files in the format of docs/attribution.md ("Cold start"); "builtin": the shipped list.',
                 id="readout_annotations.E011",
             )
         ]

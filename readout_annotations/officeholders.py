@@ -158,12 +158,15 @@ def _day(value: str, end: bool) -> datetime.date:
     if not match:
         raise ValueError(f"{value!r} is no date (YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = match.groups()
-    if month is None:
-        return datetime.date(int(year), 12 if end else 1, 31 if end else 1)
-    if day is None:
-        last = calendar.monthrange(int(year), int(month))[1]
-        return datetime.date(int(year), int(month), last if end else 1)
-    return datetime.date(int(year), int(month), int(day))
+    try:
+        if month is None:
+            return datetime.date(int(year), 12 if end else 1, 31 if end else 1)
+        if day is None:
+            last = calendar.monthrange(int(year), int(month))[1]
+            return datetime.date(int(year), int(month), last if end else 1)
+        return datetime.date(int(year), int(month), int(day))
+    except (ValueError, calendar.IllegalMonthError) as error:
+        raise ValueError(f"{value!r} is no date ({error})") from error
 
 
 @dataclass(frozen=True)
@@ -341,7 +344,9 @@ def parse(data: object, source: str = "<data>") -> tuple[list[Officeholder], dic
     countries_data = data.get("countries", {})
     if not isinstance(countries_data, dict):
         raise ImproperlyConfigured(f"{source}: 'countries' must map a country to a list of its other names")
-    countries = {str(k): list(_strings(v, f"{source}: countries[{k!r}]", "its names")) for k, v in countries_data.items()}
+    countries = {
+        str(k): list(_strings(v, f"{source}: countries[{k!r}]", "its names")) for k, v in countries_data.items()
+    }
     people = []
     for index, entry in enumerate(data["people"]):
         where = f"{source}: people[{index}]"
