@@ -76,3 +76,47 @@ def test_a_reviewer_imports_two_files_from_the_readout_list(browser, live_server
     assert "first.txt: readout first created" in messages and "2 files imported" in messages
     assert set(Readout.objects.values_list("slug", flat=True)) == {"first", "second"}
     assert Annotation.objects.filter(origin="machine", statement__readout__slug="first").count() == 2
+
+
+def test_progress_fits_1400_px_with_human_headers(browser, live_server, annotator, other_annotator, reviewer):  # noqa: F811
+    """Two annotators and the built-in rules, speakers with long names (two people), long
+    statements: at 1400 px the table fits its box, the page does not scroll sideways, and the
+    headers read as words (the rules' label, the fields' labels), not stored names."""
+    from readout_annotations.attribution import MACHINE_NAME
+    from readout_annotations.models import Speaker
+
+    pair = Speaker.objects.create(slug="pair", name="Antony Blinken and Annalena Baerbock", kind="group")
+    readout = make_readout(
+        "progress",
+        " ".join(
+            f"The Secretary and the Minister {n} underscored " + "the importance of continued support " * 3 + "today."
+            for n in range(6)
+        ),
+    )
+    for statement in readout.statements.all():
+        annotate(statement, annotator, speaker=pair, attribution="explicit", mode="indirect", cue="underscored")
+        annotate(statement, other_annotator, speaker=pair, attribution="explicit", mode="direct", cue="underscored")
+        annotate(statement, None, speaker=pair, machine_name=MACHINE_NAME, machine_version="1")
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server.url + url("readout_progress", readout.pk))
+    sizes = page.evaluate(
+        """() => {
+            const box = document.querySelector('.ra-progress-box'), table = box.querySelector('table');
+            return {page: document.documentElement.scrollWidth - window.innerWidth,
+                    table: table.getBoundingClientRect().width, box: box.clientWidth, scroll: box.scrollWidth};
+        }"""
+    )
+    assert sizes["page"] <= 0 and sizes["scroll"] <= sizes["box"] and sizes["table"] <= sizes["box"], sizes
+    headers = page.locator(".ra-progress thead th").all_inner_texts()
+    assert [" ".join(h.lower().split()) for h in headers] == [
+        "no.",
+        "statement",
+        "annotator1",
+        "annotator2",
+        "built-in rules machine proposal",
+        "gold",
+        "readings differ in",
+    ]
+    assert MACHINE_NAME not in page.inner_text(".ra-progress")
+    assert page.locator(".ra-differs-fields").first.inner_text() == "≠ mode"

@@ -23,6 +23,7 @@ from .. import annotating, guideline, jobs
 from ..formats import FORMATS
 from ..formats.base import buffered
 from ..models import Annotation, Job, Origin, Stance
+from ..proposers import machine_label
 from ..records import all_records
 from ..tasks import runs_in_background
 from .annotate import statement_url
@@ -270,7 +271,7 @@ class AnnotationAdmin(ModelAdmin):
     def author_column(self, obj: Annotation):
         if obj.annotator is not None:
             return obj.annotator.get_username()
-        return obj.machine_name or obj.get_origin_display()
+        return machine_label(obj.machine_name) if obj.machine_name else obj.get_origin_display()
 
     @admin.display(description=gettext_lazy("stances"))
     def stances_column(self, obj: Annotation):
