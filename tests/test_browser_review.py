@@ -120,3 +120,45 @@ def test_progress_fits_1400_px_with_human_headers(browser, live_server, annotato
     ]
     assert MACHINE_NAME not in page.inner_text(".ra-progress")
     assert page.locator(".ra-differs-fields").first.inner_text() == "≠ mode"
+
+
+def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other_annotator, reviewer):  # noqa: F811
+    """A reviewer at 1400 px with the admin's sidebar open: the statement and annotation lists and
+    the comparison of two people and a machine fit their boxes, with long speaker and target
+    names (they wrap) and a gold reading of several stances."""
+    from readout_annotations.attribution import MACHINE_NAME
+    from readout_annotations.models import Speaker, Target
+
+    from .test_admin import make_gold
+
+    pair = Speaker.objects.create(slug="pair", name="Antony Blinken and Annalena Baerbock", kind="group")
+    targets = [
+        Target.objects.create(slug=f"t{n}", name=name)
+        for n, name in enumerate(
+            (
+                "Security and stability of the Euro-Atlantic area",
+                "Ceasefire between Israel and Lebanon (November 2024)",
+                "Lasting peace and security for Israelis and Palestinians",
+            )
+        )
+    ]
+    readout = make_readout("lists", sentences(4))
+    for statement in readout.statements.all():
+        stances = [(t, "favor") for t in targets]
+        make_gold(annotate(statement, annotator, speaker=pair, stances=stances, mode="indirect", cue="said"))
+        annotate(statement, other_annotator, speaker=pair, stances=stances[:1], mode="indirect", cue="said")
+        annotate(statement, None, speaker=pair, stances=stances[1:], machine_name=MACHINE_NAME, machine_version="1")
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    boxes = (
+        "() => [...document.querySelectorAll('.results, .ra-compare-scroll')].map(b => [b.scrollWidth, b.clientWidth])"
+    )
+    for address in (
+        url("statement_changelist") + "?status=all",
+        url("annotation_changelist"),
+        url("statement_compare", readout.statements.get(number=2).pk),
+    ):
+        page.goto(live_server.url + address)
+        sizes = page.evaluate(boxes)
+        assert sizes and all(wide <= box for wide, box in sizes), (address, sizes)
+        assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, address
