@@ -861,7 +861,14 @@ class Annotation(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.annotator or self.machine_name or self.get_origin_display()
+        """``"<readout slug> #<number> by <who>"``: the annotator, a machine by its proposer's
+        label (``proposers.machine_label``), else the origin."""
+        if self.annotator is None and self.machine_name:
+            from .proposers import machine_label  # proposers imports the rules, which import models
+
+            who = machine_label(self.machine_name)
+        else:
+            who = self.annotator or self.get_origin_display()
         return f"{self.statement} by {who}"
 
     def natural_key(self) -> tuple[str]:
