@@ -123,8 +123,8 @@ def test_progress_fits_1400_px_with_human_headers(browser, live_server, annotato
 
 
 def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other_annotator, reviewer):  # noqa: F811
-    """A reviewer at 1400 px with the admin's sidebar open: the statement and annotation lists and
-    the comparison of two people and a machine fit their boxes, with long speaker and target
+    """A reviewer at 1400 px with the admin's sidebar open: the statement, annotation and target
+    lists and the comparison of two people and a machine fit their boxes, with long speaker and target
     names (they wrap) and a gold reading of several stances."""
     from readout_annotations.attribution import MACHINE_NAME
     from readout_annotations.models import Speaker, Target
@@ -142,6 +142,8 @@ def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other
             )
         )
     ]
+    parent = Target.objects.create(slug="parent", name="Political settlement of the Ukrainian crisis and its aftermath")
+    Target.objects.filter(pk__in=[t.pk for t in targets]).update(parent=parent)
     readout = make_readout("lists", sentences(4))
     for statement in readout.statements.all():
         stances = [(t, "favor") for t in targets]
@@ -156,6 +158,7 @@ def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other
     for address in (
         url("statement_changelist") + "?status=all",
         url("annotation_changelist"),
+        url("target_changelist"),
         url("statement_compare", readout.statements.get(number=2).pk),
     ):
         page.goto(live_server.url + address)

@@ -69,6 +69,9 @@ class VocabularyAdmin(ModelAdmin):
     actions = ("confirm_selected", "merge_selected")
     merge = None  # vocabulary.merge_speakers or merge_targets
 
+    class Media:
+        css = {"all": ["readout_annotations/workbench.css"]}  # long names wrap: the list fits its box
+
     def get_queryset(self, request):
         return super().get_queryset(request).usable_by(request.user)
 
