@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 
 from .conf import PREFIX, app_settings
+from .models import is_zone
 
 REQUIRED_APPS = ("django.contrib.auth", "django.contrib.contenttypes", "rest_framework")
 
@@ -20,9 +19,7 @@ def _positive_int(value: object) -> bool:
 def check_settings(app_configs=None, **kwargs) -> list[Error]:
     errors = []
     zone = app_settings.TIMEZONE
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, TypeError, ValueError, OSError):  # "Asia" is a folder
+    if not is_zone(zone):
         errors.append(
             Error(
                 f"{PREFIX}TIMEZONE is {zone!r}, which is not an IANA time zone.",

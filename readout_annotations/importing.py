@@ -28,7 +28,7 @@ import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from . import proposers
 from . import text as text_module
 from .conf import app_settings
-from .models import Annotation, Origin, Readout
+from .models import Annotation, Origin, Readout, is_zone
 
 CREATED = "created"
 REPLACED = "replaced"
@@ -216,10 +216,9 @@ def _create(**fields) -> ImportResult:
 
 
 def _zone(name: str, timezone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
-        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone") from None
+    if not is_zone(timezone):
+        raise ReadoutImportError(name, _("unknown time zone %(zone)r") % {"zone": timezone}, field="timezone")
+    return ZoneInfo(timezone)
 
 
 def _slug(name: str, slug: str | None) -> str:

@@ -64,17 +64,31 @@ def ordered_uuid() -> uuid.UUID:
     return uuid.UUID(bytes=uuid6.uuid7().bytes)
 
 
+def is_zone(name: object) -> bool:
+    """Whether ``name`` is a zone of the IANA database that ``zoneinfo`` can load, e.g.
+    ``"Asia/Shanghai"`` or ``"UTC"``: the one test of a time zone name for every route (the import
+    form, command and API, the readout's validation, system check E001).
+
+    False for anything else, never an exception: a non-string, a blank name, a name with
+    surrounding spaces, a path (``"../etc/passwd"``), a folder of the database (``"Asia"``), a
+    name too long for the file system.
+    """
+    if not isinstance(name, str) or not name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder: IsADirectoryError
+        return False
+    return True
+
+
 def first_zone(*names) -> zoneinfo.ZoneInfo:
-    """The first of ``names`` that is an IANA zone (blank ones skipped; "Asia", a folder of the
-    zone database, is not a zone), else UTC."""
+    """The first of ``names`` that is an IANA zone (see ``is_zone``; surrounding spaces are
+    stripped, blank ones skipped), else UTC."""
     for name in names:
         name = str(name or "").strip()
-        if not name:
-            continue
-        try:
+        if is_zone(name):
             return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            continue
     return zoneinfo.ZoneInfo("UTC")
 
 
@@ -297,13 +311,10 @@ class Readout(SlugModel):
     def clean(self) -> None:
         super().clean()
         self.validate_text_unchanged()
-        if self.timezone:
-            try:
-                zoneinfo.ZoneInfo(self.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder
-                raise ValidationError(
-                    {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
-                ) from None
+        if self.timezone and not is_zone(self.timezone):
+            raise ValidationError(
+                {"timezone": _("Unknown time zone %(zone)r.") % {"zone": self.timezone}}, code="invalid"
+            )
 
     def current_status(self) -> ReadoutStatus:
         """This readout's status: read from ``with_status`` if it was used, else one query."""
@@ -850,7 +861,14 @@ class Annotation(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.annotator or self.machine_name or self.get_origin_display()
+        """``"<readout slug> #<number> by <who>"``: the annotator, a machine by its proposer's
+        label (``proposers.machine_label``), else the origin."""
+        if self.annotator is None and self.machine_name:
+            from .proposers import machine_label  # proposers imports the rules, which import models
+
+            who = machine_label(self.machine_name)
+        else:
+            who = self.annotator or self.get_origin_display()
         return f"{self.statement} by {who}"
 
     def natural_key(self) -> tuple[str]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from . import attribution, stance_rules
 from .conf import app_settings
@@ -62,7 +63,9 @@ class Proposer:
     """The interface of a proposer.
 
     Subclasses set ``name`` (stored as ``Annotation.machine_name``, at most 200 characters) and
-    ``version`` (``machine_version``, at most 100) and implement :meth:`propose`. A proposer is
+    ``version`` (``machine_version``, at most 100) and implement :meth:`propose`; ``label`` (a
+    short, translatable name for people, e.g. "built-in rules") is what the admin shows instead of
+    ``name`` (see :func:`machine_label`). A proposer is
     built with no arguments, once per :func:`create_proposals` call. It reads the database and
     leaves the writing of its readings to :func:`create_proposals` (the speaker rules may create
     proposed ``Speaker`` rows of their own, which readings then point at). A proposer that only proposes
@@ -72,6 +75,7 @@ class Proposer:
 
     name: str = ""
     version: str = ""
+    label: str = ""
 
     def propose(self, readout) -> Sequence[Reading]:
         """The readings of ``readout``'s statements (any subset, at most one per statement)."""
@@ -85,6 +89,7 @@ class RuleProposer(Proposer):
     a speech statement, targets are proposed from its words (cold start)."""
 
     name = attribution.MACHINE_NAME
+    label = _("built-in rules")
 
     @property
     def version(self) -> str:
@@ -173,6 +178,21 @@ def configured_proposers() -> list[Proposer]:
             raise ImproperlyConfigured(f"READOUT_ANNOTATIONS_PROPOSERS: {path!r} has no name")
         proposers.append(proposer)
     return proposers
+
+
+def machine_label(machine_name: str) -> str:
+    """What people read for the proposer stored as ``machine_name``: the ``label`` of the
+    configured proposer of that name, else the name itself (a proposer no longer configured, or
+    one without a label). Never raises: a broken ``PROPOSERS`` setting (check E010) gives the name.
+    """
+    try:
+        proposers = configured_proposers()
+    except ImproperlyConfigured:
+        proposers = []
+    for proposer in proposers:
+        if proposer.name == machine_name and proposer.label:
+            return str(proposer.label)
+    return machine_name
 
 
 def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> int:

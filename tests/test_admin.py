@@ -451,3 +451,10 @@ def test_bulk_actions_apply_the_guideline(client, small_readout, annotator):
 def test_sentences_helper_makes_paragraphs():
     assert sentences(7).count("\n\n") == 1
     assert Statement  # the helpers' model import is used by other modules
+
+
+def test_the_demo_host_answers_the_browsers_icon_request(client):
+    """Browsers ask every host for /favicon.ico; the demo answers "no icon" instead of a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204 and not response.content
+    assert "max-age" in response["Cache-Control"]

@@ -36,6 +36,21 @@ def test_annotators_list_only_their_own(client, small_readout, annotator, other_
 
 
 @pytest.mark.django_db
+def test_a_reading_without_speaker_reads_no_speaker_in_the_list_and_its_filter(client, small_readout, annotator):
+    xi, *_ = catalog()
+    one, two, *_ = small_readout.statements.order_by("number")
+    annotate(one, annotator, speaker=xi)
+    annotate(two, annotator, speaker=None, attribution="narration")
+    client.force_login(annotator)
+    response = client.get(url("annotation_changelist"))
+    page = response.content.decode()
+    assert page.count("(no speaker)") == 2  # the row's cell and the filter's choice
+    assert '<td class="field-speaker_column">-</td>' not in page
+    filtered = client.get(url("annotation_changelist") + "?speaker__isnull=True")
+    assert [a.statement_id for a in filtered.context["cl"].result_list] == [two.pk]
+
+
+@pytest.mark.django_db
 def test_anothers_annotation_answers_like_a_missing_one(client, small_readout, annotator, other_annotator):
     theirs = annotate(small_readout.statements.first(), other_annotator)
     client.force_login(annotator)

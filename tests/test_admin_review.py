@@ -198,6 +198,54 @@ def test_progress_marks_readings_that_differ_in_any_field(client, annotator, oth
 
 
 @pytest.mark.django_db
+def test_progress_headers_and_cells_are_for_people(client, annotator, reviewer):
+    """A machine's column is headed by its proposer's label (the stored name in its title), an
+    import without annotator "imported", a reading without speaker "(no speaker)", and the
+    fields that differ by their labels."""
+    from readout_annotations.attribution import MACHINE_NAME
+
+    xi, *_ = catalog()
+    readout = make_readout("three", sentences(3))
+    first, second, _third = readout.statements.order_by("number")
+    annotate(first, annotator, speaker=None, attribution="narration")
+    annotate(first, None, speaker=xi, machine_name=MACHINE_NAME, machine_version="1")
+    annotate(second, None, speaker=xi, machine_name="host.nli", machine_version="2")
+    Annotation.objects.create(statement=second, origin=Origin.IMPORT, speaker=xi, attribution="explicit")
+    client.force_login(reviewer)
+    page = client.get(url("readout_progress", readout.pk)).content.decode()
+    table = page[page.index('class="ra-progress"') :]
+    table = table[: table.index("</thead>")]
+    headers = [re.sub(r"<[^>]+>", " ", h).split() for h in re.findall(r"<th scope=\"col\"[^>]*>(.*?)</th>", table)]
+    assert [" ".join(h) for h in headers] == [
+        "no.",
+        "statement",
+        "annotator1",
+        "built-in rules machine proposal",
+        "host.nli machine proposal",  # no proposer configured by that name: its stored name
+        "imported no annotator",
+        "gold",
+        "readings differ in",
+    ]
+    assert f'title="{MACHINE_NAME}"' in table and MACHINE_NAME not in re.sub(r'title="[^"]*"', "", table)
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert "(no speaker)" in body and "—" not in body
+
+
+@pytest.mark.django_db
+def test_progress_names_the_differing_fields_by_their_labels(client, annotator, other_annotator, reviewer, monkeypatch):
+    """The page prints a field's label, not its name: relabel one and the page follows."""
+    xi, *_ = catalog()
+    readout = make_readout("one", sentences(1))
+    statement = readout.statements.get()
+    annotate(statement, annotator, speaker=xi, mode="indirect", cue="said")
+    annotate(statement, other_annotator, speaker=xi, mode="direct", cue="said")
+    monkeypatch.setattr(Annotation._meta.get_field("mode"), "verbose_name", "way of speaking")
+    client.force_login(reviewer)
+    page = client.get(url("readout_progress", readout.pk)).content.decode()
+    assert re.findall(r'class="ra-differs-fields"[^>]*>≠ ([^<]+)</a>', page) == ["way of speaking"]
+
+
+@pytest.mark.django_db
 def test_progress_costs_the_same_for_10_and_100_statements(client, annotator, other_annotator, reviewer):
     xi, *_ = catalog()
     small, large = make_readout("small", sentences(10)), make_readout("large", sentences(100))

@@ -76,3 +76,92 @@ def test_a_reviewer_imports_two_files_from_the_readout_list(browser, live_server
     assert "first.txt: readout first created" in messages and "2 files imported" in messages
     assert set(Readout.objects.values_list("slug", flat=True)) == {"first", "second"}
     assert Annotation.objects.filter(origin="machine", statement__readout__slug="first").count() == 2
+
+
+def test_progress_fits_1400_px_with_human_headers(browser, live_server, annotator, other_annotator, reviewer):  # noqa: F811
+    """Two annotators and the built-in rules, speakers with long names (two people), long
+    statements: at 1400 px the table fits its box, the page does not scroll sideways, and the
+    headers read as words (the rules' label, the fields' labels), not stored names."""
+    from readout_annotations.attribution import MACHINE_NAME
+    from readout_annotations.models import Speaker
+
+    pair = Speaker.objects.create(slug="pair", name="Antony Blinken and Annalena Baerbock", kind="group")
+    readout = make_readout(
+        "progress",
+        " ".join(
+            f"The Secretary and the Minister {n} underscored " + "the importance of continued support " * 3 + "today."
+            for n in range(6)
+        ),
+    )
+    for statement in readout.statements.all():
+        annotate(statement, annotator, speaker=pair, attribution="explicit", mode="indirect", cue="underscored")
+        annotate(statement, other_annotator, speaker=pair, attribution="explicit", mode="direct", cue="underscored")
+        annotate(statement, None, speaker=pair, machine_name=MACHINE_NAME, machine_version="1")
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server.url + url("readout_progress", readout.pk))
+    sizes = page.evaluate(
+        """() => {
+            const box = document.querySelector('.ra-progress-box'), table = box.querySelector('table');
+            return {page: document.documentElement.scrollWidth - window.innerWidth,
+                    table: table.getBoundingClientRect().width, box: box.clientWidth, scroll: box.scrollWidth};
+        }"""
+    )
+    assert sizes["page"] <= 0 and sizes["scroll"] <= sizes["box"] and sizes["table"] <= sizes["box"], sizes
+    headers = page.locator(".ra-progress thead th").all_inner_texts()
+    assert [" ".join(h.lower().split()) for h in headers] == [
+        "no.",
+        "statement",
+        "annotator1",
+        "annotator2",
+        "built-in rules machine proposal",
+        "gold",
+        "readings differ in",
+    ]
+    assert MACHINE_NAME not in page.inner_text(".ra-progress")
+    assert page.locator(".ra-differs-fields").first.inner_text() == "≠ mode"
+
+
+def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other_annotator, reviewer):  # noqa: F811
+    """A reviewer at 1400 px with the admin's sidebar open: the statement, annotation and target
+    lists and the comparison of two people and a machine fit their boxes, with long speaker and target
+    names (they wrap) and a gold reading of several stances."""
+    from readout_annotations.attribution import MACHINE_NAME
+    from readout_annotations.models import Speaker, Target
+
+    from .test_admin import make_gold
+
+    pair = Speaker.objects.create(slug="pair", name="Antony Blinken and Annalena Baerbock", kind="group")
+    targets = [
+        Target.objects.create(slug=f"t{n}", name=name)
+        for n, name in enumerate(
+            (
+                "Security and stability of the Euro-Atlantic area",
+                "Ceasefire between Israel and Lebanon (November 2024)",
+                "Lasting peace and security for Israelis and Palestinians",
+            )
+        )
+    ]
+    parent = Target.objects.create(slug="parent", name="Political settlement of the Ukrainian crisis and its aftermath")
+    Target.objects.filter(pk__in=[t.pk for t in targets]).update(parent=parent)
+    readout = make_readout("lists", sentences(4))
+    for statement in readout.statements.all():
+        stances = [(t, "favor") for t in targets]
+        make_gold(annotate(statement, annotator, speaker=pair, stances=stances, mode="indirect", cue="said"))
+        annotate(statement, other_annotator, speaker=pair, stances=stances[:1], mode="indirect", cue="said")
+        annotate(statement, None, speaker=pair, stances=stances[1:], machine_name=MACHINE_NAME, machine_version="1")
+    page = log_in(browser, live_server, "reviewer")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    boxes = (
+        "() => [...document.querySelectorAll('.results, .ra-compare-scroll')].map(b => [b.scrollWidth, b.clientWidth])"
+    )
+    for address in (
+        url("statement_changelist") + "?status=all",
+        url("annotation_changelist"),
+        url("target_changelist"),
+        url("statement_compare", readout.statements.get(number=2).pk),
+    ):
+        page.goto(live_server.url + address)
+        sizes = page.evaluate(boxes)
+        assert sizes and all(wide <= box for wide, box in sizes), (address, sizes)
+        assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, address

@@ -1,6 +1,7 @@
 """The settings object (``conf.app_settings``) and the system checks ``readout_annotations.E001``–``E007``."""
 
 from io import StringIO
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -194,3 +195,67 @@ def test_e010_proposers_that_cannot_run(value, message):
         assert ids(errors) == ["readout_annotations.E010"] and message in errors[0].msg
         with pytest.raises(SystemCheckError, match=r"readout_annotations\.E010"):
             call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+# --------------------------------------------------------------------------- one test of a zone name
+
+
+@pytest.mark.parametrize("name", ["UTC", "Asia/Shanghai", "America/Argentina/Buenos_Aires", "Etc/GMT+8"])
+def test_is_zone_accepts_zones(name):
+    from readout_annotations.models import first_zone, is_zone
+
+    assert is_zone(name)
+    assert first_zone("", "Asia", name).key == name
+
+
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus", "Asia", "", " UTC", "../etc/passwd", "/etc/localtime", "UTC\x00", "a" * 300, None, 8]
+)
+def test_is_zone_refuses_anything_else_without_raising(name):
+    from readout_annotations.models import first_zone, is_zone
+
+    assert is_zone(name) is False
+    assert first_zone(name).key == "UTC"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Etc/GMT+8", "Mars/Olympus", "Asia", "../etc/passwd"])
+def test_every_route_judges_a_zone_as_is_zone_does(zone, tmp_path, admin_client):
+    """The setting's check, the import command, the synchronous and the asynchronous import API,
+    the admin import form and the readout's validation accept exactly the names ``is_zone``
+    accepts, each with its own wording."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import CommandError
+
+    from readout_annotations.admin.importing import ReadoutImportForm
+    from readout_annotations.models import Job, Readout, is_zone
+
+    good = is_zone(zone)
+    with override_settings(READOUT_ANNOTATIONS_TIMEZONE=zone):
+        assert (check_settings() == []) is good
+    body = b"A title\n2023-03-01 10:00\n\nXi said that it is fine.\n"
+    path = tmp_path / "zoned.txt"
+    path.write_bytes(body)
+    if good:
+        call_command("import_readout", str(path), "--timezone", zone, stdout=StringIO())
+    else:
+        with pytest.raises(CommandError, match=f"unknown time zone {zone!r}"):
+            call_command("import_readout", str(path), "--timezone", zone, stdout=StringIO())
+    for query in ({"slug": "zoned-now"}, {"slug": "zoned-later", "async": "1"}):
+        query = urlencode({**query, "timezone": zone})
+        answer = admin_client.post(f"/api/readouts/import/?{query}", data=body, content_type="text/plain")
+        if good:
+            assert answer.status_code in (201, 202), answer.content
+        else:
+            assert answer.status_code == 400 and answer.json() == {"timezone": [f"unknown time zone {zone!r}"]}
+    assert Readout.objects.exists() is good and Job.objects.exists() is good
+    form = ReadoutImportForm(data={"timezone": zone}, files={"files": [SimpleUploadedFile("zoned.txt", body)]})
+    assert form.is_valid() is good or form.errors.get("timezone") == [f"Unknown time zone {zone!r}."]
+    assert ("timezone" in form.errors) is not good
+    readout = Readout(slug="zoned-model", title="t", text="x", timezone=zone)
+    if good:
+        readout.clean()
+    else:
+        with pytest.raises(ValidationError) as info:
+            readout.clean()
+        assert info.value.message_dict == {"timezone": [f"Unknown time zone {zone!r}."]}

@@ -269,6 +269,37 @@ def test_the_admin_shows_a_user_their_own_jobs_with_progress_refresh_and_downloa
     assert running.status_code == 200 and 'http-equiv="refresh"' in running.content.decode()
 
 
+def test_the_admin_job_page_shows_parameters_errors_and_summary_as_text(
+    reviewer, client, django_capture_on_commit_callbacks
+):
+    """No JSON on the job's page: an error a line, a mapping as "key: value" pairs."""
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = jobs.submit(
+            Job.Kind.IMPORT_READOUTS,
+            reviewer,
+            {"timezone": "UTC", "replace": False, "slug": ""},
+            [("bad.txt", b"Title\n14 May 2024\n\nBody.\n")],
+        )
+        done = jobs.submit(
+            Job.Kind.IMPORT_READOUTS,
+            reviewer,
+            {"timezone": "UTC", "replace": False, "slug": ""},
+            [("good.txt", READOUT_FILE)],
+        )
+    client.force_login(reviewer)
+    page = client.get(f"/admin/readout_annotations/job/{failed.pk}/change/").content.decode()
+    assert (
+        "<li>bad.txt: line 2: timestamp must be &#x27;YYYY-MM-DD HH:MM&#x27;, found &#x27;14 May 2024&#x27;</li>"
+        in page
+    )
+    assert "timezone: UTC; replace: no" in page
+    page = client.get(f"/admin/readout_annotations/job/{done.pk}/change/").content.decode()
+    assert "file: good.txt; slug: good; status: created" in page
+    assert not re.search(r'[\[{]&quot;|\[&#x27;|\["', page[page.index('id="content-main"') :])
+
+
 DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
 

@@ -411,6 +411,10 @@ def test_str_of_every_model(first, annotator, xi, taiwan):
     assert str(taiwan) == "Taiwan"
     assert str(annotation) == "small-readout #1 by annotator1"
     assert str(machine) == "small-readout #1 by rules"
+    from readout_annotations.attribution import MACHINE_NAME
+
+    machine.machine_name = MACHINE_NAME
+    assert str(machine) == "small-readout #1 by built-in rules"
     assert str(stance) == "favor Taiwan"
 
 

@@ -153,6 +153,22 @@ def test_a_bad_setting_names_the_entry_and_writes_nothing(vocabulary, paths, mes
     assert not Annotation.objects.exists()
 
 
+class LabelledProposer(HostStanceProposer):
+    label = "stance model"
+
+
+def test_machine_label_is_the_configured_proposers_label_else_its_name():
+    assert proposers.machine_label(attribution.MACHINE_NAME) == "built-in rules"
+    assert proposers.machine_label("host.nli") == "host.nli"  # not configured
+    paths = ["readout_annotations.proposers.RuleProposer", f"{__name__}.LabelledProposer"]
+    with override_settings(READOUT_ANNOTATIONS_PROPOSERS=paths):
+        assert proposers.machine_label("host.nli") == "stance model"
+    with override_settings(READOUT_ANNOTATIONS_PROPOSERS=[f"{__name__}.HostStanceProposer"]):
+        assert proposers.machine_label("host.nli") == "host.nli"  # configured, without a label
+    with override_settings(READOUT_ANNOTATIONS_PROPOSERS=["readout_annotations.nowhere.Proposer"]):
+        assert proposers.machine_label(attribution.MACHINE_NAME) == attribution.MACHINE_NAME  # E010's case
+
+
 # --------------------------------------------------------------------------- pinned figures
 # The figures of docs/stances.md; a change of the rules that lowers one fails here.
 

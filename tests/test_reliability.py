@@ -462,6 +462,43 @@ def test_admin_agreement_page_for_reviewers(hand_built, client, reviewer):
     ]
 
 
+def test_admin_agreement_readings_read_as_names_and_labels(client, annotator, other_annotator, reviewer, speakers):
+    """The statements of most disagreement show speakers and targets by name, the mode and
+    stances by label and blanks in words, never slugs or empty cells."""
+    taiwan = Target.objects.create(slug="taiwan-question", name="Taiwan question")
+    readout = make_readout("labels", numbered_text(2))
+    first, second = statements_of(readout)
+    annotate(first, annotator, speakers["xi"], stances=[(taiwan, "favor")], mode="indirect", cue="said")
+    annotate(first, other_annotator, None, "narration", [(taiwan, "against")])
+    annotate(second, annotator, speakers["xi"], mode="direct", cue="said")
+    annotate(second, other_annotator, speakers["lukashenko"], mode="direct", cue="said")
+    client.force_login(reviewer)
+    response = client.get(admin_url("agreement", readout.pk))
+    shown = {
+        block["field"].field: [dict(row["readings"]) for row in block["rows"]]
+        for block in response.context["disagreements"]
+    }
+    assert {"annotator1": "Xi", "annotator2": "(no speaker)"} in shown["speaker"]
+    assert {"annotator1": "Xi", "annotator2": "Lukashenko"} in shown["speaker"]
+    assert shown["mode"] == [{"annotator1": "indirect", "annotator2": "not speech"}]
+    assert shown["cue"] == [{"annotator1": "said", "annotator2": "(no cue)"}]
+    assert shown["stance"] == [{"annotator1": "Taiwan question: favor", "annotator2": "Taiwan question: against"}]
+    page = response.content.decode()
+    assert "taiwan-question" not in page and ": lukashenko<" not in page and ": Lukashenko<" in page
+
+
+def test_admin_agreement_without_two_readers_says_so_instead_of_empty_tables(client, annotator, reviewer, speakers):
+    readout = make_readout("alone", numbered_text(2))
+    annotate(statements_of(readout)[0], annotator, speakers["xi"])
+    client.force_login(reviewer)
+    page = client.get(admin_url("agreement", readout.pk)).content.decode()
+    assert 'id="ra-no-agreement"' in page and "So far 1 human annotation by 1 annotator." in " ".join(page.split())
+    assert 'id="ra-alpha"' not in page and "No disagreement." not in page
+    annotate(statements_of(readout)[0], reviewer, speakers["xi"])
+    page = client.get(admin_url("agreement", readout.pk)).content.decode()
+    assert 'id="ra-no-agreement"' not in page and 'id="ra-alpha"' in page
+
+
 def test_admin_agreement_refuses_others(hand_built, client, annotator, db):
     readout, _s = hand_built
     for address in (admin_url("agreement", readout.pk), admin_url("agreement_selection")):

@@ -310,6 +310,11 @@ def test_reviewers_filter_proposals_by_status_and_proposer(annotator, reviewer, 
     assert shown("?proposer=nobody") == {"Xi Jinping", "Alexander Lukashenko"}
     page = client.get(changelist).content.decode()
     assert "annotator1" in page and "rules (machine)" in page
+    from readout_annotations.attribution import MACHINE_NAME
+
+    vocabulary.propose_speaker(None, "Proposed By The Built-In Rules", machine=MACHINE_NAME)
+    page = client.get(changelist).content.decode()
+    assert "built-in rules (machine)" in page and MACHINE_NAME not in page  # the proposer's label
 
 
 def test_the_admin_confirms_and_merges(small_readout, annotator, reviewer, catalogue):

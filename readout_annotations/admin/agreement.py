@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import reliability
-from ..models import Readout
+from ..models import Mode, Readout, Speaker, StanceValue, Target
 from .common import is_reviewer
 
 #: Most statements of disagreement a page lists per field.
@@ -81,10 +81,34 @@ def _limit(request) -> int:
     return min(int(value), MAX_LIMIT) if value.isdigit() else reliability.DISAGREEMENT_LIMIT
 
 
-def _reading(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{target}: {stance}" for target, stance in value.items()) or "—"
-    return "—" if value is None else str(value)
+class ReadingLabels:
+    """What people read for the values of the agreement report, which holds slugs and codes:
+    speakers and targets by name (two queries, for the slugs in ``disagreements`` only), the
+    mode and stances by their labels, blanks in words."""
+
+    def __init__(self, report: reliability.AgreementReport) -> None:
+        speakers, targets = set(), set()
+        for d in report.fields["speaker"].disagreements:
+            speakers.update(value for value in d.readings.values() if value)
+        for d in report.fields["stance"].disagreements:
+            for value in d.readings.values():
+                targets.update(value or ())
+        self.speakers = dict(Speaker.objects.filter(slug__in=speakers).values_list("slug", "name")) if speakers else {}
+        self.targets = dict(Target.objects.filter(slug__in=targets).values_list("slug", "name")) if targets else {}
+        self.stances = dict(StanceValue.choices)
+        self.modes = {"": _("not speech"), **dict(Mode.choices)}
+
+    def __call__(self, field: str, value) -> str:
+        if isinstance(value, dict):
+            shown = [f"{self.targets.get(t, t)}: {self.stances.get(s, s)}" for t, s in value.items()]
+            return "; ".join(shown) or _("(no stance)")
+        if field == "speaker":
+            return self.speakers.get(value, value) if value else _("(no speaker)")
+        if field == "mode":
+            return str(self.modes.get(value or "", value))
+        if field == "cue" and not value:
+            return _("(no cue)")
+        return "—" if value is None else str(value)
 
 
 def agreement_view(model_admin, request, object_id: str | None = None):
@@ -108,6 +132,7 @@ def agreement_view(model_admin, request, object_id: str | None = None):
     for name in reliability.FIELDS:
         for kappa in report.fields[name].kappas:
             pairs.setdefault(kappa.annotators, {})[name] = kappa
+    label = ReadingLabels(report)
     disagreements = [
         {
             "field": report.fields[name],
@@ -115,7 +140,7 @@ def agreement_view(model_admin, request, object_id: str | None = None):
                 {
                     "entry": d,
                     "url": statement_link(site.name, d.statement_id),
-                    "readings": [(annotator, _reading(value)) for annotator, value in d.readings.items()],
+                    "readings": [(annotator, label(name, value)) for annotator, value in d.readings.items()],
                 }
                 for d in report.fields[name].disagreements
             ],

@@ -23,6 +23,7 @@ from .. import annotating, guideline, jobs
 from ..formats import FORMATS
 from ..formats.base import buffered
 from ..models import Annotation, Job, Origin, Stance
+from ..proposers import machine_label
 from ..records import all_records
 from ..tasks import runs_in_background
 from .annotate import statement_url
@@ -123,13 +124,22 @@ def _export_action(name: str, module, **options):
     return admin.action(description=gettext_lazy("Export selected as %(format)s") % {"format": label})(export)
 
 
+class SpeakerListFilter(admin.RelatedOnlyFieldListFilter):
+    """The speakers of the annotations the user sees; "(no speaker)" for readings without one, as
+    everywhere else in the app (the admin's default is "-")."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = _("(no speaker)")
+
+
 @admin.register(Annotation)
 class AnnotationAdmin(ModelAdmin):
-    list_display = ("statement_column", "speaker", "attribution", "mode", "stances_column", "gold", "updated_at")
+    list_display = ("statement_column", "speaker_column", "attribution", "mode", "stances_column", "gold", "updated_at")
     list_select_related = ("statement__readout", "speaker", "annotator")
     list_filter = (
         "statement__readout",
-        ("speaker", admin.RelatedOnlyFieldListFilter),  # only the speakers of annotations the user sees
+        ("speaker", SpeakerListFilter),  # only the speakers of annotations the user sees
         "attribution",
         "mode",
         "gold",
@@ -266,11 +276,17 @@ class AnnotationAdmin(ModelAdmin):
             '<span title="{}">{} #{}</span>', obj.statement.text[:300], obj.statement.readout.slug, obj.statement.number
         )
 
+    @admin.display(
+        description=gettext_lazy("speaker"), ordering="speaker__name", empty_value=gettext_lazy("(no speaker)")
+    )
+    def speaker_column(self, obj: Annotation):
+        return obj.speaker
+
     @admin.display(description=gettext_lazy("annotator"), ordering="annotator_name")
     def author_column(self, obj: Annotation):
         if obj.annotator is not None:
             return obj.annotator.get_username()
-        return obj.machine_name or obj.get_origin_display()
+        return machine_label(obj.machine_name) if obj.machine_name else obj.get_origin_display()
 
     @admin.display(description=gettext_lazy("stances"))
     def stances_column(self, obj: Annotation):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from .. import vocabulary
 from ..models import Speaker, Target
+from ..proposers import machine_label
 from .common import ModelAdmin, is_reviewer
 
 
@@ -68,6 +69,9 @@ class VocabularyAdmin(ModelAdmin):
     actions = ("confirm_selected", "merge_selected")
     merge = None  # vocabulary.merge_speakers or merge_targets
 
+    class Media:
+        css = {"all": ["readout_annotations/workbench.css"]}  # long names wrap: the list fits its box
+
     def get_queryset(self, request):
         return super().get_queryset(request).usable_by(request.user)
 
@@ -100,7 +104,7 @@ class VocabularyAdmin(ModelAdmin):
     @admin.display(description=gettext_lazy("proposed by"))
     def proposer_column(self, obj):
         if obj.proposed_by_machine:
-            return _("%(machine)s (machine)") % {"machine": obj.proposed_by_machine}
+            return _("%(machine)s (machine)") % {"machine": machine_label(obj.proposed_by_machine)}
         if obj.proposed_by_id is not None:
             return obj.proposed_by.get_username()
         return "—"

@@ -8,8 +8,6 @@ refreshes itself until the job is done.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -21,7 +19,7 @@ from django.utils.translation import ngettext
 from .. import jobs
 from ..conf import app_settings
 from ..importing import too_large
-from ..models import Job
+from ..models import Job, is_zone
 from ..tasks import runs_in_background
 from .jobs import job_started_response
 
@@ -61,10 +59,8 @@ class ReadoutImportForm(forms.Form):
 
     def clean_timezone(self) -> str:
         zone = self.cleaned_data["timezone"].strip()
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise forms.ValidationError(_("Unknown time zone %(zone)r.") % {"zone": zone}) from None
+        if not is_zone(zone):
+            raise forms.ValidationError(_("Unknown time zone %(zone)r.") % {"zone": zone})
         return zone
 
     def clean_files(self) -> list:

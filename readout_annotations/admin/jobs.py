@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .. import jobs
@@ -34,10 +35,10 @@ class JobAdmin(ModelAdmin):
         "status",
         "progress",
         "user_name",
-        "parameters",
+        "parameters_shown",
         "input_names",
-        "errors",
-        "summary",
+        "errors_shown",
+        "summary_shown",
         "download_link",
         "attempts",
         "created_at",
@@ -81,6 +82,18 @@ class JobAdmin(ModelAdmin):
         if job.progress_total:
             return f"{job.progress_done:,} / {job.progress_total:,} ({100 * job.progress_done // job.progress_total} %)"
         return f"{job.progress_done:,}"
+
+    @admin.display(description=_("parameters"))
+    def parameters_shown(self, job: Job) -> SafeString | str:
+        return readable(job.parameters)
+
+    @admin.display(description=_("errors"))
+    def errors_shown(self, job: Job) -> SafeString | str:
+        return readable(job.errors)
+
+    @admin.display(description=_("summary"))
+    def summary_shown(self, job: Job) -> SafeString | str:
+        return readable(job.summary)
 
     @admin.display(description=_("input files"))
     def input_names(self, job: Job) -> str:
@@ -129,6 +142,25 @@ class JobAdmin(ModelAdmin):
         job = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra = {"refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+def readable(value) -> SafeString | str:
+    """A job's JSON (its parameters, errors or summary) as people read it, escaped: a list one
+    item a line, a mapping as "key: value" pairs (blank values left out, booleans as yes/no),
+    nested the same way; "-" when there is nothing."""
+    if isinstance(value, dict):
+        pairs = [(str(key).replace("_", " "), readable(item)) for key, item in value.items() if item not in ("", None)]
+        return format_html_join("; ", "{}: {}", pairs) if pairs else "-"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "-"
+        return format_html(
+            '<ul class="ra-job-list">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((readable(item),) for item in value)),
+        )
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return "-" if value in ("", None) else str(value)
 
 
 def job_started_response(request, job: Job):

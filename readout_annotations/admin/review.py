@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from ..adjudication import accept, accept_agreed, agreed_statements
 from ..models import Annotation, Origin, Readout, Stance, Statement
+from ..proposers import machine_label
 from .annotate import add_reading_errors, paragraph_of, save_reading, statement_url
 from .common import WORKBENCH_MEDIA, is_reviewer, speaker_colour
 from .forms import reading_forms, reading_record
@@ -49,7 +50,7 @@ def author(annotation: Annotation) -> str:
     if annotation.annotator is not None:
         return annotation.annotator.get_username()
     if annotation.machine_name:
-        return f"{annotation.machine_name} {annotation.machine_version}".strip()
+        return f"{machine_label(annotation.machine_name)} {annotation.machine_version}".strip()
     return str(annotation.get_origin_display())
 
 
@@ -251,6 +252,43 @@ def differing_fields(readings: list[dict]) -> list[str]:
     return [name for name in COMPARED_FIELDS if len({reading[name] for reading in readings}) > 1]
 
 
+def field_label(name: str) -> str:
+    """The label people read for one of ``COMPARED_FIELDS``: the field's ``verbose_name``."""
+    if name == "stances":
+        return str(Stance._meta.verbose_name_plural)
+    return str(Annotation._meta.get_field(name).verbose_name)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the progress table: whose readings it holds. ``rank`` puts people first,
+    then machines, then readings with neither (imports); ``name`` is the username, the stored
+    ``machine_name`` or the origin."""
+
+    rank: int
+    name: str
+
+    @property
+    def label(self) -> str:
+        if self.rank == 1:
+            return machine_label(self.name)
+        if self.rank == 2:
+            return _("imported") if self.name == Origin.IMPORT else str(dict(Origin.choices).get(self.name, self.name))
+        return self.name
+
+    @property
+    def kind(self) -> str:
+        return ("", _("machine proposal"), _("no annotator"))[self.rank]
+
+
+def column_of(username: str | None, origin: str, machine_name: str) -> Column:
+    if username:
+        return Column(0, username)
+    if machine_name:
+        return Column(1, machine_name)
+    return Column(2, origin)
+
+
 def progress_view(model_admin, request, object_id):
     """Statements × annotators: who has annotated what, and which statements have gold."""
     readout = get_object_or_404(Readout, pk=object_id)
@@ -282,11 +320,12 @@ def progress_view(model_admin, request, object_id):
         stances.setdefault(annotation_id, set()).add((target, value))
     by_statement: dict[int, dict[str, tuple]] = {}
     readings: dict[int, list[dict]] = {}  # the human readings of each statement, field by field
-    columns: set[str] = set()
+    columns: set[Column] = set()
+    no_speaker = _("(no speaker)")
     for pk, statement_id, username, origin, machine_name, speaker_id, speaker_name, attribution, mode, cue in done:
-        column = username or machine_name or origin
+        column = column_of(username, origin, machine_name)
         columns.add(column)
-        by_statement.setdefault(statement_id, {})[column] = (speaker_name or "—", speaker_colour(speaker_id))
+        by_statement.setdefault(statement_id, {})[column] = (speaker_name or no_speaker, speaker_colour(speaker_id))
         if origin == Origin.HUMAN:
             readings.setdefault(statement_id, []).append(
                 {
@@ -297,7 +336,7 @@ def progress_view(model_admin, request, object_id):
                     "stances": frozenset(stances.get(pk, ())),
                 }
             )
-    ordered = sorted(columns, key=str.lower)
+    ordered = sorted(columns, key=lambda c: (c.rank, c.label.lower(), c.name))
     site = model_admin.admin_site
     rows = []
     for statement in statements:
@@ -307,8 +346,10 @@ def progress_view(model_admin, request, object_id):
             {
                 "statement": statement,
                 "cells": [cells.get(column) for column in ordered],
-                "gold": (gold.speaker.name if gold.speaker else "—", speaker_colour(gold.speaker_id)) if gold else None,
-                "differs": differing_fields(readings.get(statement.pk, [])),
+                "gold": (gold.speaker.name if gold.speaker else no_speaker, speaker_colour(gold.speaker_id))
+                if gold
+                else None,
+                "differs": [field_label(name) for name in differing_fields(readings.get(statement.pk, []))],
                 "compare_url": statement_url("compare", statement.pk, site_name=site.name),
             }
         )

@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -33,7 +31,7 @@ from ..conf import app_settings
 from ..formats import FORMATS, OFFSET_UNITS, ReadoutCache
 from ..formats.base import buffered
 from ..importing import CREATED, REPLACED, UNCHANGED, ReadoutImportError, import_readout, too_large
-from ..models import Job, Readout
+from ..models import Job, Readout, is_zone
 from . import jobs as api_jobs
 from .schema import extend_schema
 from .views import ApiViewMixin
@@ -234,11 +232,8 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         if too_big:
             return Response({"file": [f"{name}: {too_large(limit + 1, limit)}" for name in too_big]}, status=400)
         zone = values.get("timezone")
-        if zone:
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                return Response({"timezone": [_("unknown time zone %(zone)r") % {"zone": zone}]}, status=400)
+        if zone and not is_zone(zone):
+            return Response({"timezone": [_("unknown time zone %(zone)r") % {"zone": zone}]}, status=400)
         job = jobs.submit(
             Job.Kind.IMPORT_READOUTS,
             request.user,
