@@ -14,8 +14,15 @@ proposed).
 Table 2, linear time: parse, segment, discover participants and propose, for adversarial bodies
 of 128 KB, 512 KB and 2 MB (runs of periods, of punctuation, repeated adverbs, repeated names,
 one 2 MB paragraph of frames without a sentence end, a paragraph of many short sentences).
-Sizes are interleaved, best of three rounds; wall time and CPU time side by side; "per MB" should
-stay flat as the size grows fourfold.
+Sizes are interleaved, best of three rounds (``--rounds``); wall time and CPU time side by side;
+"per MB" should stay flat as the size grows fourfold. One more input, "most statements admitted":
+as many sentences as ``READOUT_ANNOTATIONS_MAX_STATEMENTS`` admits, each a long frame, filling the
+size (the heaviest body an import accepts).
+
+Table 3, whole imports: ``manage.py import_readout`` of each body as a file of that size (title and
+timestamp included), database writes and stance proposals included, into a fresh SQLite database
+in memory and in a file (WAL), each in a process of its own; "outcome" is imported, or refused with
+the message (a body of more sentences than ``MAX_STATEMENTS``).
 """
 
 from __future__ import annotations
