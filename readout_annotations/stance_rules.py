@@ -46,6 +46,7 @@ linear in the length of the statement (tests/test_stance_rules.py feeds adversar
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,11 @@ def folded(text: str) -> str:
         return fold(text)[0]
     lowered = _US_RE.sub("usa", text).lower().translate(_FOLD_TABLE)
     return _SPACE_RUN_RE.sub(" ", lowered).lstrip(" ")
+
+
+#: ``fold`` of the statement at hand: ``find_stances`` and ``propose_targets`` fold the same text
+#: one after the other (the result is shared: read it, never change it).
+_fold_statement = functools.lru_cache(maxsize=4)(fold)
 
 
 def _us_at(text: str, i: int) -> int:
@@ -746,7 +752,7 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
     Narration is the caller's business: call this only for a statement with a speaker.
     """
     context = context or Context()
-    folded, positions = fold(text)
+    folded, positions = _fold_statement(text)
     cues = _Cues(folded)
     found: dict[object, StanceProposal] = {}
 
@@ -858,7 +864,7 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     Ukraine" gives "support for Ukraine"), at most six words, without leading determiners.
     """
     context = context or Context()
-    folded, positions = fold(text)
+    folded, positions = _fold_statement(text)
     proposals: dict[str, StanceProposal] = {}
     cues = _Cues(folded)
     for start, end, pair, rule in _relationship_mentions(folded, context):
