@@ -156,7 +156,7 @@ def import_worker(rounds: int, units: list[str]) -> None:
                     )
                     status = "imported"
                 except CommandError as error:
-                    status = f"refused: {str(error).split(': ', 1)[-1]}"
+                    status = f"refused: {str(error).split(': ', 1)[-1].split(', over')[0]}"
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 print(json.dumps({"name": name, "size": size, "wall": wall, "cpu": cpu, "status": status}), flush=True)
     for path in files.values():
