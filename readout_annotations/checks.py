@@ -37,6 +37,15 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
                     id=f"readout_annotations.E00{index + 2}",
                 )
             )
+    max_statements = app_settings.MAX_STATEMENTS
+    if not _positive_int(max_statements):
+        errors.append(
+            Error(
+                f"{PREFIX}MAX_STATEMENTS is {max_statements!r}; it must be a positive integer.",
+                hint="Remove the setting to use the default, or set a whole number above zero.",
+                id="readout_annotations.E008",
+            )
+        )
     page_size, max_page_size = app_settings.PAGE_SIZE, app_settings.MAX_PAGE_SIZE
     if _positive_int(page_size) and _positive_int(max_page_size) and page_size > max_page_size:
         errors.append(

@@ -19,6 +19,9 @@ DEFAULTS: dict[str, object] = {
     "TIMEZONE": "Asia/Shanghai",
     # Largest readout file ``import_readout`` and the API accept, in bytes.
     "MAX_IMPORT_BYTES": 2 * 1024 * 1024,
+    # Most statements (sentences) one readout file may give; a readout is a short account (tens
+    # to hundreds of sentences), and this bounds the time and rows one import takes.
+    "MAX_STATEMENTS": 3000,
     # Human annotations every statement needs before a readout counts as annotated.
     "ANNOTATIONS_PER_STATEMENT": 2,
     # API pagination: default and largest ``page_size``.

@@ -81,6 +81,10 @@ class ReadoutImportError(Exception):
         return f"{self.name}: {self.detail}"
 
 
+class TooManyStatements(ReadoutImportError):
+    """A file whose body gives more statements than the ``MAX_STATEMENTS`` setting allows."""
+
+
 @dataclass(frozen=True)
 class ImportResult:
     readout: Readout
@@ -120,6 +124,31 @@ def too_large(size: int, limit: int) -> str:
     }
 
 
+def too_many_statements(count: int, limit: int) -> str:
+    return _(
+        "the text gives %(count)s statements, over the limit of %(limit)s statements per readout "
+        "(READOUT_ANNOTATIONS_MAX_STATEMENTS)"
+    ) % {"count": count, "limit": limit}
+
+
+def parse_file(data: bytes, name: str) -> tuple[text_module.ParsedReadout, list[text_module.Segment]]:
+    """The parsed file and its body's sentences (``text.segment``), or ``ReadoutImportError``:
+    a UTF-16 file, a malformed one, or one whose body gives more statements than the
+    ``MAX_STATEMENTS`` setting allows (``TooManyStatements``). This is every check of a file's text; nothing is
+    analysed or written before it passes."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReadoutImportError(name, _("UTF-16 text: save it as UTF-8"), line=1)
+    try:
+        parsed = text_module.parse_readout(text_module.decode_readout(data))
+    except text_module.ReadoutFormatError as error:
+        raise ReadoutImportError(name, error.message, line=error.line) from None
+    segments = text_module.segment(parsed.body)
+    limit = app_settings.MAX_STATEMENTS
+    if len(segments) > limit:
+        raise TooManyStatements(name, too_many_statements(len(segments), limit))
+    return parsed, segments
+
+
 def import_path(
     path: str | os.PathLike, *, slug: str | None = None, timezone: str | None = None, replace: bool = False
 ) -> ImportResult:
@@ -146,18 +175,13 @@ def import_readout(
         raise ReadoutImportError(name, too_large(max(len(data), size or 0), limit))
     zone = _zone(name, timezone or app_settings.TIMEZONE)
     slug = _slug(name, slug)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise ReadoutImportError(name, _("UTF-16 text: save it as UTF-8"), line=1)
-    try:
-        parsed = text_module.parse_readout(text_module.decode_readout(data))
-    except text_module.ReadoutFormatError as error:
-        raise ReadoutImportError(name, error.message, line=error.line) from None
+    parsed, segments = parse_file(data, name)
     title_length = Readout._meta.get_field("title").max_length
     if len(parsed.title) > title_length:
         raise ReadoutImportError(name, _("title is longer than %(limit)s characters") % {"limit": title_length}, line=1)
     published_at = parsed.timestamp.replace(tzinfo=zone)
     try:
-        return _store(name, slug, parsed, published_at, replace, zone.key)
+        return _store(name, slug, parsed, segments, published_at, replace, zone.key)
     except IntegrityError:  # another import created the same slug meanwhile
         raise ReadoutImportError(
             name,
@@ -166,12 +190,12 @@ def import_readout(
         ) from None
 
 
-def _store(name: str, slug: str, parsed, published_at, replace: bool, timezone: str) -> ImportResult:
+def _store(name: str, slug: str, parsed, segments, published_at, replace: bool, timezone: str) -> ImportResult:
     fields = {"slug": slug, "title": parsed.title, "published_at": published_at, "timezone": timezone}
     with transaction.atomic():
         existing = Readout.objects.select_for_update().filter(slug=slug).first()
         if existing is None:
-            return _create(**fields, text=parsed.body)
+            return _create(segments, **fields, text=parsed.body)
         if (
             existing.checksum == text_module.checksum(parsed.body)
             and existing.title == parsed.title
@@ -204,12 +228,12 @@ def _store(name: str, slug: str, parsed, published_at, replace: bool, timezone: 
         kept = {field: getattr(existing, field) for field in KEPT_FIELDS}
         annotations.delete()
         existing.delete()
-        result = _create(**fields, text=parsed.body, **kept)
+        result = _create(segments, **fields, text=parsed.body, **kept)
         return ImportResult(result.readout, REPLACED, result.statements, result.proposals)
 
 
-def _create(**fields) -> ImportResult:
-    readout = Readout.objects.create_segmented(**fields)
+def _create(segments, **fields) -> ImportResult:
+    readout = Readout.objects.create_segmented(segments=segments, **fields)
     statements = readout.statements.count()
     proposals = proposers.create_proposals(readout)
     return ImportResult(readout, CREATED, statements, proposals)

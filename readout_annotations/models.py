@@ -127,10 +127,10 @@ STATUS_ATTRIBUTES = ("status", "status_statements", "status_annotated", "status_
 
 class ReadoutQuerySet(models.QuerySet):
     @transaction.atomic
-    def create_segmented(self, **fields) -> Readout:
+    def create_segmented(self, segments=None, **fields) -> Readout:
         """Create a readout and one statement per sentence of its text (see ``Readout.segment``)."""
         readout = self.create(**fields)
-        readout.segment()
+        readout.segment(segments)
         return readout
 
     def with_slugs(self, slugs: Iterable[str]) -> ReadoutQuerySet:
@@ -348,13 +348,14 @@ class Readout(SlugModel):
             kwargs["update_fields"] = {*kwargs["update_fields"], "published_on"}
         super().save(*args, **kwargs)
 
-    def segment(self) -> list[Statement]:
-        """Create one statement per sentence of the text (``text.segment``); the readout has none yet."""
+    def segment(self, segments=None) -> list[Statement]:
+        """Create one statement per sentence of the text (``text.segment``, or ``segments`` when
+        the caller has them already); the readout has none yet."""
         return Statement.objects.bulk_create(
             Statement(
                 readout=self, number=s.number, paragraph=s.paragraph, start=s.start, end=s.end, text=s.text(self.text)
             )
-            for s in text_module.segment(self.text)
+            for s in (text_module.segment(self.text) if segments is None else segments)
         )
 
     @transaction.atomic

@@ -1,6 +1,7 @@
 """Adversarial inputs for segmentation and attribution: each run must finish, in a subprocess
 with a timeout that quadratic behaviour would exceed (about 10 s here for the sizes below)."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -69,3 +70,127 @@ def test_adversarial_input_completes(name):
     assert done.returncode == 0, done.stderr[-2000:]
     size, count = map(int, done.stdout.split())
     assert size > 0 and count >= 1
+
+
+# --------------------------------------------------------------------------- whole imports
+
+
+def test_an_import_makes_the_same_queries_for_20_statements_as_for_400(db):
+    """Per-statement database work is batched: the queries other than the batched INSERTs are the
+    same whatever the number of statements, and the INSERTs are a few batches (Django splits a
+    bulk insert at the backend's limit of parameters), never one per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from readout_annotations.importing import import_readout
+    from readout_annotations.models import Annotation
+
+    others, inserts = [], []
+    for number, count in enumerate((20, 20, 400)):  # the first proposes the speakers the others reuse
+        body = "Chinese President Xi Jinping said that ties are strong. He added that China-U.S. ties matter. " * (
+            count // 2
+        )
+        data = f"Talks\n2024-01-01 00:00\n\n{body}\n".encode()
+        with CaptureQueriesContext(connection) as queries:
+            result = import_readout(data, name=f"talks-{number}.txt")
+        assert result.statements == result.proposals == count
+        sql = [query["sql"] for query in queries.captured_queries]
+        others.append([re.sub(r"s\d+_x\d+", "", q)[:60] for q in sql if not q.startswith("INSERT INTO")])
+        inserts.append(sum(q.startswith("INSERT INTO") for q in sql))
+    assert Annotation.objects.filter(speaker__isnull=False).count() == 440
+    assert others[1] == others[2], others
+    assert inserts[2] <= 20, inserts  # 400 statements, 400 proposals and their stances
+
+
+BODY = "Xi said so. " * 4  # four statements
+
+
+def test_too_many_statements_are_refused_by_every_route_and_nothing_is_written(
+    db, tmp_path, settings, reviewer, client, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import CommandError, call_command
+
+    from readout_annotations import jobs
+    from readout_annotations.models import Job, Readout, Speaker, Statement, Target
+
+    settings.READOUT_ANNOTATIONS_MAX_STATEMENTS = 3
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    message = "the text gives 4 statements, over the limit of 3 statements per readout"
+    data = f"Talks\n2024-01-01 00:00\n\n{BODY}\n".encode()
+    path = tmp_path / "talks.txt"
+    path.write_bytes(data)
+    with pytest.raises(CommandError, match=f"talks.txt: {message}"):
+        call_command("import_readout", str(path), verbosity=0)
+    client.force_login(reviewer)
+    upload = SimpleUploadedFile("talks.txt", data, content_type="text/plain")
+    response = client.post("/api/readouts/import/", {"file": upload})
+    assert response.status_code == 400
+    assert response.json() == {"file": [f"{message} (READOUT_ANNOTATIONS_MAX_STATEMENTS)"]}
+    upload = SimpleUploadedFile("talks.txt", data, content_type="text/plain")
+    form = client.post("/admin/readout_annotations/readout/import/", {"files": [upload], "timezone": "UTC"})
+    assert form.status_code == 200
+    assert f"talks.txt: {message}" in " ".join(form.context["form"].errors["files"])
+    assert not Job.objects.exists()  # the form refused it: no job
+    job = jobs.submit(Job.Kind.IMPORT_READOUTS, reviewer, {"timezone": "UTC", "replace": False}, [("talks.txt", data)])
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.execute(str(job.uuid))
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and message in job.errors[0]
+    assert not Readout.objects.exists() and not Statement.objects.exists()
+    assert not Speaker.objects.exists() and not Target.objects.exists()
+    settings.READOUT_ANNOTATIONS_MAX_STATEMENTS = 4  # at the limit: imported
+    call_command("import_readout", str(path), verbosity=0)
+    assert Statement.objects.count() == 4
+
+
+#: The adversarial bodies of benchmarks/attribution.py at 2 MB, imported by the command into a
+#: fresh database. Each must finish in a CPU time that quadratic work would exceed; bodies of
+#: more sentences than MAX_STATEMENTS must be refused for that reason.
+IMPORT_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, tempfile, time
+    from pathlib import Path
+    import django
+    django.setup()
+    from django.core.management import CommandError, call_command
+    sys.path.insert(0, ".")
+    from benchmarks.attribution import MOST_STATEMENTS, UNITS, body_of
+    call_command("migrate", verbosity=0)
+    folder = Path(tempfile.mkdtemp())
+    head = "Adversarial\\n2024-01-01 00:00\\n\\n"
+    results = {}
+    for index, name in enumerate([*UNITS, MOST_STATEMENTS]):
+        path = folder / f"{index}.txt"
+        path.write_text(head + body_of(name, 2 * 1024 * 1024 - len(head)), encoding="utf-8")
+        cpu = time.process_time()
+        try:
+            call_command("import_readout", str(path), timezone="UTC", verbosity=0)
+            outcome = "imported"
+        except CommandError as error:
+            outcome = str(error)
+        results[name] = [outcome, time.process_time() - cpu]
+        path.unlink()
+    print(json.dumps(results))
+    """
+)
+
+
+def test_every_2_mb_adversarial_body_imports_end_to_end_or_is_refused_for_its_statements():
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": "."},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    refused = {name for name, (outcome, _cpu) in results.items() if outcome != "imported"}
+    assert refused == {"short sentences", "chinese"}, results
+    for name in refused:
+        assert "(READOUT_ANNOTATIONS_MAX_STATEMENTS)" in results[name][0]
+    slow = {name: cpu for name, (_outcome, cpu) in results.items() if cpu > 20}
+    assert not slow, results

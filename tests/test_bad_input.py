@@ -744,6 +744,19 @@ CATALOGUE = [
         ),
     ),
     Bad(
+        "import-readout-too-many-statements",
+        "import_readout",
+        "a body of more sentences than `READOUT_ANNOTATIONS_MAX_STATEMENTS`",
+        "CommandError",
+        "over the limit of 3 statements per readout",
+        command(
+            "import_readout",
+            "{file}",
+            content=readout_file("One. Two. Three. Four."),
+            settings={"READOUT_ANNOTATIONS_MAX_STATEMENTS": 3},
+        ),
+    ),
+    Bad(
         "import-readout-bad-slug",
         "import_readout",
         '`--slug "not a slug!"`',

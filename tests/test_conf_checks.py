@@ -1,4 +1,4 @@
-"""The settings object (``conf.app_settings``) and the system checks ``readout_annotations.E001``–``E007``."""
+"""The settings object (``conf.app_settings``) and the system checks ``readout_annotations.E001``–``E008``."""
 
 from io import StringIO
 from urllib.parse import urlencode
@@ -22,6 +22,7 @@ def test_defaults():
     expected = {
         "TIMEZONE": "Asia/Shanghai",
         "MAX_IMPORT_BYTES": 2097152,
+        "MAX_STATEMENTS": 3000,
         "ANNOTATIONS_PER_STATEMENT": 2,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 1000,
@@ -88,10 +89,11 @@ def test_e001_unknown_time_zone(zone):
         ("ANNOTATIONS_PER_STATEMENT", "E003"),
         ("PAGE_SIZE", "E004"),
         ("MAX_PAGE_SIZE", "E005"),
+        ("MAX_STATEMENTS", "E008"),
     ],
 )
 @pytest.mark.parametrize("value", [0, -1, "50", 2.5, True, None])
-def test_e002_to_e005_not_a_positive_integer(name, code, value):
+def test_e002_to_e005_and_e008_not_a_positive_integer(name, code, value):
     with override_settings(**{f"READOUT_ANNOTATIONS_{name}": value}):
         errors = check_settings()
     assert ids(errors) == [f"readout_annotations.{code}"]
@@ -132,6 +134,7 @@ def test_several_problems_are_reported_together():
         ({"READOUT_ANNOTATIONS_PAGE_SIZE": -5}, "E004"),
         ({"READOUT_ANNOTATIONS_MAX_PAGE_SIZE": None}, "E005"),
         ({"READOUT_ANNOTATIONS_PAGE_SIZE": 2000}, "E006"),
+        ({"READOUT_ANNOTATIONS_MAX_STATEMENTS": 0}, "E008"),
     ],
 )
 def test_the_check_command_fails_on_each_error(overrides, code):

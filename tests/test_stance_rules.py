@@ -247,3 +247,28 @@ def test_adversarial_inputs_take_linear_time(text):
 
     half, full = cost(text[: len(text) // 2]), cost(text)
     assert full < 3 * half + 0.05
+
+
+# --------------------------------------------------------------------------- speed without change
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "U.S. and US, USA, U.S.A. and U.S-China ties; us, AUS, US2, _US, U.S",
+        "  Leading\u00a0spaces \u2014 dashes\u2013and \u201cquotes\u201d, it\u2019s \u00abfine\u00bb . . end.",
+        "\u0130stanbul and \u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3 (a capital sigma) and \u1e9e",
+        "中美关系\u3000对华 U.S.\tChina\n\nnew paragraph",
+    ],
+)
+def test_folded_is_fold_without_the_positions(text):
+    assert rules.folded(text) == rules.fold(text)[0]
+
+
+def test_a_literal_pattern_matches_as_the_longest_first_alternation():
+    phrases = ["china", "chinese", "china-us", "us", "usa", "中国", "中", "a", "people's republic of china"]
+    pattern = rules._literal_pattern(phrases)
+    text = "chinese china-us usa us a chinaman achina 中国中 people's republic of china's people's republic"
+    found = [m.group() for m in pattern.finditer(text)]
+    assert found == ["chinese", "china-us", "usa", "us", "a", "中国", "中", "people's republic of china"]

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from .. import jobs
 from ..conf import app_settings
-from ..importing import too_large
+from ..importing import ReadoutImportError, TooManyStatements, parse_file, too_large
 from ..models import Job, is_zone
 from ..tasks import runs_in_background
 from .jobs import job_started_response
@@ -71,6 +71,17 @@ class ReadoutImportForm(forms.Form):
         too_big = [f"{upload.name}: {too_large(upload.size, limit)}" for upload in files if upload.size > limit]
         if too_big:
             raise forms.ValidationError(too_big)
+        too_long = []  # the limit on statements, checked as the import checks it (nothing else here)
+        for upload in files:
+            try:
+                parse_file(upload.read(), upload.name)
+            except TooManyStatements as error:
+                too_long.append(str(error))
+            except ReadoutImportError:
+                pass  # the job reports it, as it reports every other error of a file
+            upload.seek(0)
+        if too_long:
+            raise forms.ValidationError(too_long)
         return files
 
 
