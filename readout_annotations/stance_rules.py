@@ -47,8 +47,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+
+from django.utils.text import slugify
 
 #: Stored in the built-in proposer's ``machine_version``; bump it when the rules change.
 VERSION = "1"
@@ -244,9 +246,11 @@ def relationship_pair(name: str) -> frozenset[str] | None:
     return None
 
 
-#: The order of the countries in a proposed relationship's name, where the text does not write
-#: the pair itself: these first, in this order, then alphabetical ("China-US", "US-France").
-PAIR_ORDER = ("China", "US", "UK", "EU")
+#: The order of the countries in a proposed relationship's name, whatever the order in the text
+#: ("Japan-China relations" and "Sino-Japanese relations" are both "China-Japan relations"):
+#: these first, in this order, then alphabetical ("Russia-China", "China-US", "UK-US",
+#: "US-France", "China-Lithuania"). One relationship, one target.
+PAIR_ORDER = ("Russia", "China", "UK", "US", "France", "EU")
 
 
 def ordered_pair(a: str, b: str) -> tuple[str, str]:
@@ -255,9 +259,24 @@ def ordered_pair(a: str, b: str) -> tuple[str, str]:
     return tuple(sorted((a, b), key=lambda c: (rank.get(c, len(rank)), c)))
 
 
-def relationship_name(first: str, second: str) -> str:
-    """The name a proposed relationship target gets: ``"China-US relations"``."""
-    return f"{first}-{second} relations"
+def relationship_name(first: str, second: str, noun: str = "relations") -> str:
+    """The name a proposed relationship target gets: ``"China-US relations"``, or with ``noun``
+    ``"alliance"`` (where the readout names the pair's relationship so) ``"US-ROK alliance"``."""
+    return f"{first}-{second} {noun}"
+
+
+_ALLIANCE_RE = re.compile(r"(?<![a-z])alliance(?![a-z])")
+
+
+def _relation_noun(folded: str, pair: tuple[str, str]) -> str:
+    """``"alliance"`` where the statement writes the pair joined before "alliance" ("U.S.-ROK
+    alliance", "the Japan-US alliance"), else ``"relations"``."""
+    for m in _ALLIANCE_RE.finditer(folded):
+        before = folded[max(0, m.start() - 60) : m.start()]
+        named = [(c.end(), _COUNTRY_OF[c.group()]) for c in _COUNTRY_RE.finditer(before)]
+        if len(named) >= 2 and named[-1][0] >= len(before) - 1 and {named[-1][1], named[-2][1]} == set(pair):
+            return "alliance"
+    return "relations"
 
 
 # --------------------------------------------------------------------------- cues
@@ -374,6 +393,7 @@ _RELATION_WORDS_RE = _literal_pattern(
         "cooperation",
         "cooperate",
         "partnership",
+        "alliance",
         "friendship",
         "work with",
         "work together",
@@ -426,9 +446,22 @@ class StanceProposal:
         return f"{self.rule}: {self.words}"[:500]
 
 
+@dataclass(frozen=True)
+class NewTarget:
+    """A target to propose with all its fields (a starter lexicon entry,
+    :mod:`readout_annotations.lexicon`): ``slug`` (at most 120 characters), ``name`` (at most
+    200), ``kind`` (a ``Target.kind`` value), ``aliases`` and ``description``."""
+
+    slug: str
+    name: str
+    kind: str = "issue"
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+
 def _is_bare_place(info: TargetInfo, name: str) -> bool:
     """A country named by its name ("China", "中国") or a region by a proper name ("the Sahel")."""
-    if info.kind == "actor":
+    if info.kind in ("actor", "institution"):
         return country_of(name) is not None
     return info.kind == "region" and not _lowercase_words(name)
 
@@ -483,6 +516,10 @@ class TargetIndex:
             found.append(info.parent)
             info = self.targets.get(info.parent)
         return found
+
+    def folded_names(self) -> frozenset[str]:
+        """Every name and alias of the index, folded (:func:`fold_name`)."""
+        return frozenset(self._by_name)
 
     def names_in(self, folded: str) -> list[tuple[int, int, object, bool]]:
         """``(start, end, key, bare_place)`` in folded text, leftmost-longest, no overlaps."""
@@ -660,12 +697,10 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
     relation = _RELATION_WORDS_RE.search(folded) if _RELATION_WORDS_RE else None
     own = context.speaker_countries
     distinct = list(dict.fromkeys(c for _, c in countries_in(folded)))
-    # "China is ready to work with France", "Russian-Chinese relations": the two countries named,
-    # in the order written where the text joins them ("Russian-Chinese"), else in PAIR_ORDER.
+    # "China is ready to work with France", "Russian-Chinese relations": the two countries named.
     named = None
     if relation and len(distinct) >= 2 and (not own or own[0] in distinct[:2]):
-        joined = _joined(folded, distinct[0], distinct[1])
-        named = (distinct[0], distinct[1]) if joined else ordered_pair(distinct[0], distinct[1])
+        named = ordered_pair(distinct[0], distinct[1])
     if _GENERIC_RELATION_RE is not None:
         generic = _GENERIC_RELATION_RE.search(folded)
         pair = None if generic is None else named or (p and ordered_pair(*p) if (p := _pair(folded, context)) else None)
@@ -688,21 +723,6 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
     return found
 
 
-def _joined(folded: str, first: str, second: str) -> bool:
-    """Whether the first wordings of two countries stand side by side ("russian chinese")."""
-    spans = {}
-    for m in _COUNTRY_RE.finditer(folded):
-        spans.setdefault(_COUNTRY_OF[m.group()], (m.start(), m.end()))
-        if first in spans and second in spans:
-            break
-    return (
-        first in spans
-        and second in spans
-        and spans[second][0] == spans[first][1] + 1
-        and folded[spans[first][1]] == " "
-    )
-
-
 def find_stances(text: str, index: TargetIndex, context: Context | None = None) -> list[StanceProposal]:
     """The stances a speaker's statement ``text`` takes on known targets, one per target, in order.
 
@@ -718,7 +738,7 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
 
     taken: list[tuple[int, int]] = []  # spans of names taken, in order, never overlapping
     for start, end, key, bare in index.names_in(folded):
-        if _part_of_longer_name(text, positions[end]):
+        if _part_of_longer_name(text, positions[end], folded, end):
             continue
         stance, cue = _side(folded, start, end, cues)
         if bare and stance != NONE:
@@ -748,14 +768,98 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return (i > 0 and spans[i - 1][1] > start) or (i < len(spans) and spans[i][0] < end)
 
 
-def _part_of_longer_name(text: str, end: int) -> bool:
+#: Nouns after a target's name that make it part of another thing's name: "the G20 summit" is
+#: an event, not the G20; "a free trade agreement" an agreement, not free trade.
+EVENT_HEADS = frozenset(
+    _phrases(
+        """
+    summit, summits, agreement, agreements, treaty, accord, conference, forum, meeting, meetings,
+    ministerial, declaration, games, olympics, talks, zone, area
+    """
+    )
+)
+_NEXT_WORD_RE = re.compile(r" ?([a-z']+)")
+
+
+def _part_of_longer_name(text: str, end: int, folded: str = "", folded_end: int = 0) -> bool:
     """Whether a name ending at ``end`` goes on as a longer proper name ("President Xi" in
-    "President Xi Jinping"): a target's wording inside a person's name is not the target."""
-    return end + 1 < len(text) and text[end].isspace() and text[end + 1].isupper() and text[end - 1].isalpha()
+    "President Xi Jinping"): a target's wording inside a person's name is not the target; nor
+    is one before a noun of :data:`EVENT_HEADS` ("G20 summit", "free trade agreement")."""
+    if end + 1 < len(text) and text[end].isspace() and text[end + 1].isupper() and text[end - 1].isalpha():
+        return True
+    following = _NEXT_WORD_RE.match(folded, folded_end) if folded else None
+    return following is not None and following.group(1) in EVENT_HEADS
 
 
 def _why(cue: str, mention: str) -> str:
     return f"{cue} … {mention}" if cue else mention
+
+
+_POSSESSIVE_RE = re.compile(r"(?<=[^\W_])['\u2019](?:s(?![^\W_]))?")
+
+
+def target_slug(name: str) -> str:
+    """The slug of a proposed target's name: :func:`~django.utils.text.slugify` without the
+    possessive ("Lebanon's sovereignty" is ``lebanon-sovereignty``, "Russia's war against
+    Ukraine" ``russia-war-against-ukraine``), at most 120 characters."""
+    return slugify(_POSSESSIVE_RE.sub("", name))[:120]
+
+
+def _key_slug(key: object) -> str:
+    """The slug of a found target's key where the rules know it (a starter entry, an earlier
+    proposal), else ``""``."""
+    if isinstance(key, NewTarget):
+        return key.slug
+    if isinstance(key, tuple) and len(key) == 2 and key[0] == "new":
+        return target_slug(key[1])
+    return key if isinstance(key, str) else ""
+
+
+class ReadoutStances:
+    """The stance rules over one readout's statements, in order: what the built-in proposer runs.
+
+    ``index`` holds the known targets (the database's, then the starter lexicon's, keyed by
+    :class:`NewTarget`); ``confirmed`` the keys of those a reviewer confirmed; ``context`` the
+    readout's countries. For each statement call :meth:`speech` (a statement read as a
+    speaker's) or :meth:`narration`, in the readout's order. Where a speech statement names no
+    confirmed target, new targets are proposed from its words too (:func:`propose_targets`: a
+    starter target or an earlier proposal found in it does not settle what it is about), and
+    later statements find them by name, as a later readout will once they are stored.
+    """
+
+    def __init__(
+        self, index: TargetIndex, context: Context | None = None, confirmed: Collection[object] = frozenset()
+    ) -> None:
+        self.index = index
+        self.context = context or Context()
+        self.confirmed = confirmed
+        self._proposed: dict[str, str] = {}  # slug -> name of the targets proposed so far
+
+    def speech(self, text: str, speaker_countries: Sequence[str] = ()) -> list[StanceProposal]:
+        """The stances of a speaker's statement: on known and starter targets
+        (:func:`find_stances`), and where no known one is found, on new ones
+        (:func:`propose_targets`; ``new_target`` true, ``target`` the name, one per slug). The
+        ``speaker_countries`` are the speaker's canonical countries (a group's members')."""
+        self.context.speaker_countries = tuple(speaker_countries)
+        found = find_stances(text, self.index, self.context)
+        if not any(s.target in self.confirmed for s in found):
+            taken = {_key_slug(s.target) for s in found}
+            for proposal in propose_targets(text, self.index, self.context):
+                slug = target_slug(proposal.target)
+                if slug and slug not in taken and len(proposal.target) <= 200:
+                    taken.add(slug)
+                    name = self._proposed.setdefault(slug, proposal.target)
+                    found.append(StanceProposal(name, proposal.stance, proposal.rule, proposal.words, True))
+            new = [name for name in self._proposed.values() if ("new", name) not in self.index.targets]
+            if new:
+                extra = [TargetInfo(("new", name), name) for name in new]
+                self.index = TargetIndex([*self.index.targets.values(), *extra])
+        remember_countries(self.context, text)
+        return found
+
+    def narration(self, text: str) -> None:
+        """Narration gets no stance; its countries still count for the statements after it."""
+        remember_countries(self.context, text)
 
 
 # --------------------------------------------------------------------------- cold start
@@ -827,7 +931,7 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     for start, end, pair, rule in _relationship_mentions(folded, context):
         if frozenset(pair) in index.relationships:
             continue
-        name = relationship_name(*pair)
+        name = relationship_name(*pair, _relation_noun(folded, pair))
         stance, cue = _side(folded, start, end, cues)
         proposals.setdefault(
             name.lower(),
@@ -835,6 +939,7 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
                 name, stance, f"new-{rule}-{stance}", _why(cue, text[positions[start] : positions[end]]), True
             ),
         )
+    known_spans = [(start, end) for start, end, _key, bare in index.names_in(folded) if not bare]
     if _OBJECT_RE is not None:
         covered = 0  # folded offset where the last phrase ended: "support for X" inside it is not another
         for m in _OBJECT_RE.finditer(folded):
@@ -844,20 +949,29 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
             covered = bisect.bisect_left(positions, phrase_end)
             if phrase is None:
                 continue
-            if index.names_in(fold_name(phrase)) or not _is_topic(phrase):
+            phrase, side = _shape_object(phrase, _OBJECT_PREDICATES[m.group()], text, phrase_end)
+            if phrase is None or _known(index, fold_name(phrase)) or not _is_topic(phrase):
                 continue
-            side = _OBJECT_PREDICATES[m.group()]
+            if _overlaps(known_spans, m.end(), covered):  # "ending the war" of "ending the war in Gaza"
+                continue
             proposals.setdefault(
                 phrase.lower(), StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True)
             )
     for start, end in _proper_names(text):
         name = text[start:end]
         folded_start = bisect.bisect_left(positions, start)
-        if index.names_in(fold_name(name)) or fold_name(name) in proposals:
+        if _known(index, fold_name(name)) or fold_name(name) in proposals:
             continue
         stance, cue = _side(folded, folded_start, bisect.bisect_left(positions, end), cues)
         proposals.setdefault(fold_name(name), StanceProposal(name, stance, f"new-name-{stance}", _why(cue, name), True))
     return list(proposals.values())
+
+
+def _known(index: TargetIndex, folded: str) -> bool:
+    """Whether a folded phrase is a known target's name or holds one that is not a bare place
+    ("support for Ukraine" holds the country "Ukraine", which is a target only as a topic)."""
+    names = index.names_in(folded)
+    return any(not bare or (start, end) == (0, len(folded)) for start, end, _key, bare in names)
 
 
 #: Last words of a proper name that names a target (an institution, an agreement, an event).
@@ -959,6 +1073,87 @@ def _noun_phrase(text: str, positions: Sequence[int], at: int) -> tuple[str | No
         tokens.pop()
     phrase = text[tokens[0][0] : tokens[-1][1]].rstrip(".")
     return (phrase if any(ch.isalpha() for ch in phrase) else None), tokens[-1][1]
+
+
+#: Words that open an object phrase but are themselves predicates: dropped, with "of" after
+#: them; those of this table turn the side ("the immediate lifting of import restrictions" is
+#: against the restrictions).
+_LEAD_PREDICATES: dict[str, str | None] = {
+    **dict.fromkeys(
+        _phrases(
+            """
+        bolstering, strengthening, deepening, promoting, advancing, expanding, enhancing, supporting,
+        developing, maintaining, implementing, upholding, safeguarding, protecting, preserving,
+        consolidating, improving, stabilizing, stabilising, importance, continuation, success
+        """
+        )
+    ),
+    **dict.fromkeys(
+        _phrases(
+            """
+        ending, lifting, stopping, halting, opposing, combating, combatting, countering, fighting,
+        removing, removal, rejecting, abandoning
+        """
+        ),
+        AGAINST,
+    ),
+}
+#: Nouns named after what they are of or in, as target names are: "the discharge of ALPS-treated
+#: water" is "ALPS-treated water discharge", "the war in Gaza" "Gaza war".
+_INVERTED_HEADS = frozenset(
+    _phrases(
+        """
+    discharge, release, withdrawal, reunification, settlement, denuclearization, denuclearisation,
+    war, conflict, crisis, reconstruction, occupation, invasion
+    """
+    )
+)
+#: Object phrases that name no target of their own.
+_GENERIC_OBJECTS = frozenset(
+    _phrases(
+        """
+    relations, relationship, ties, cooperation, relations and cooperation, issues, issue, matters,
+    situation, efforts, work, progress, importance, the importance, views, developments, areas,
+    fields, talks, discussions, exchanges, consensus, agreement
+    """
+    )
+)
+_RELATION_HEADS = frozenset(("relationship", "relation", "ties", "relations"))
+_CAPITALISED = r"[A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}"
+_BETWEEN_RE = re.compile(rf"\s+between (?:the )?({_CAPITALISED}) and (?:the )?({_CAPITALISED})")
+_IN_PLACE_RE = re.compile(rf"\s+in (?:the )?({_CAPITALISED})")
+
+
+def _shape_object(phrase: str, side: str, text: str, end: int) -> tuple[str | None, str]:
+    """``(name, side)``: the target name an object phrase gives, or None for a generic one.
+
+    A leading predicate word is dropped (:data:`_LEAD_PREDICATES`, which may turn the side);
+    relationship nouns become "relations" ("the transatlantic relationship" is "transatlantic
+    relations"); "ceasefire between Israel and Lebanon" is "Israel-Lebanon ceasefire" (the
+    countries in :data:`PAIR_ORDER`); the heads of :data:`_INVERTED_HEADS` go after what they
+    are of or in. ``end`` is where the phrase ends in ``text``; the patterns there read at most a
+    few words."""
+    words = phrase.split()
+    while len(words) > 1 and words[0].lower() in _LEAD_PREDICATES:
+        side = _LEAD_PREDICATES[words[0].lower()] or side
+        words = words[1:]
+        while len(words) > 1 and (words[0].lower() == "of" or words[0].lower() in _LEADING):
+            words = words[1:]
+    if words and words[-1].lower() in _RELATION_HEADS:
+        words[-1] = "relations"
+    lowered = " ".join(words).lower()
+    if not words or lowered in _GENERIC_OBJECTS or lowered in _LEAD_PREDICATES:
+        return None, side
+    if len(words) >= 3 and words[0].lower() in _INVERTED_HEADS and words[1].lower() == "of" and len(words) <= 6:
+        words = [*words[2:], words[0].lower()]
+    elif len(words) == 1 and words[0].lower() in _INVERTED_HEADS and (place := _IN_PLACE_RE.match(text, end)):
+        words = [place.group(1), words[0].lower()]
+    between = _BETWEEN_RE.match(text, end)
+    if between:
+        a, b = country_of(between.group(1)), country_of(between.group(2))
+        if a and b and a != b:
+            words = ["-".join(ordered_pair(a, b)), *words]
+    return " ".join(words), side
 
 
 def _skip_spaces(text: str, i: int) -> int:
