@@ -87,6 +87,7 @@ def starter_targets() -> tuple[NewTarget, ...]:
                 entry.get("kind", "issue"),
                 tuple(entry.get("aliases", ())),
                 entry.get("description", ""),
+                bool(entry.get("problem", False)),
             )
         )
     return tuple(targets)

@@ -199,6 +199,52 @@ COUNTRIES: dict[str, tuple[str, ...]] = {
     "Mongolia": ("mongolia", "mongolian", "蒙古"),
     "Cuba": ("cuba", "cuban", "古巴"),
     "Venezuela": ("venezuela", "venezuelan", "委内瑞拉"),
+    "Afghanistan": ("afghanistan", "afghan", "阿富汗"),
+    "Iraq": ("iraq", "iraqi", "伊拉克"),
+    "Palestine": ("palestine", "palestinian", "state of palestine", "巴勒斯坦"),
+    "Qatar": ("qatar", "qatari", "卡塔尔"),
+    "UAE": ("uae", "united arab emirates", "emirati", "阿联酋", "阿聯酋"),
+    "Belgium": ("belgium", "belgian", "比利时"),
+    "Austria": ("austria", "austrian", "奥地利"),
+    "Sweden": ("sweden", "swedish", "瑞典"),
+    "Finland": ("finland", "finnish", "芬兰"),
+    "Denmark": ("denmark", "danish", "丹麦"),
+    "Ireland": ("ireland", "irish", "爱尔兰"),
+    "Portugal": ("portugal", "portuguese", "葡萄牙"),
+    "Czech Republic": ("czech republic", "czechia", "czech", "捷克"),
+    "Romania": ("romania", "romanian", "罗马尼亚"),
+    "Bulgaria": ("bulgaria", "bulgarian", "保加利亚"),
+    "Croatia": ("croatia", "croatian", "克罗地亚"),
+    "Estonia": ("estonia", "estonian", "爱沙尼亚"),
+    "Cambodia": ("cambodia", "cambodian", "柬埔寨"),
+    "Laos": ("laos", "lao", "老挝"),
+    "Myanmar": ("myanmar", "burma", "缅甸"),
+    "Bangladesh": ("bangladesh", "bangladeshi", "孟加拉国"),
+    "Sri Lanka": ("sri lanka", "sri lankan", "斯里兰卡"),
+    "Nepal": ("nepal", "nepalese", "尼泊尔"),
+    "Uzbekistan": ("uzbekistan", "uzbek", "乌兹别克斯坦"),
+    "Kyrgyzstan": ("kyrgyzstan", "kyrgyz", "吉尔吉斯斯坦"),
+    "Tajikistan": ("tajikistan", "tajik", "塔吉克斯坦"),
+    "Turkmenistan": ("turkmenistan", "turkmen", "土库曼斯坦"),
+    "Azerbaijan": ("azerbaijan", "azerbaijani", "阿塞拜疆"),
+    "Armenia": ("armenia", "armenian", "亚美尼亚"),
+    "Moldova": ("moldova", "moldovan", "摩尔多瓦"),
+    "Chile": ("chile", "chilean", "智利"),
+    "Peru": ("peru", "peruvian", "秘鲁"),
+    "Colombia": ("colombia", "colombian", "哥伦比亚"),
+    "Algeria": ("algeria", "algerian", "阿尔及利亚"),
+    "Morocco": ("morocco", "moroccan", "摩洛哥"),
+    "Tunisia": ("tunisia", "tunisian", "突尼斯"),
+    "Libya": ("libya", "libyan", "利比亚"),
+    "Sudan": ("sudan", "sudanese", "苏丹"),
+    "Angola": ("angola", "angolan", "安哥拉"),
+    "Tanzania": ("tanzania", "tanzanian", "坦桑尼亚"),
+    "Zimbabwe": ("zimbabwe", "zimbabwean", "津巴布韦"),
+    "Ghana": ("ghana", "ghanaian", "加纳"),
+    "Senegal": ("senegal", "senegalese", "塞内加尔"),
+    "Yemen": ("yemen", "yemeni", "也门"),
+    "Kuwait": ("kuwait", "kuwaiti", "科威特"),
+    "Oman": ("oman", "omani", "阿曼"),
 }
 
 _COUNTRY_OF: dict[str, str] = {}
@@ -328,6 +374,8 @@ NONE_CUES = _phrases(
     交換了意見, 交换了看法, 交換了看法, 交换意见, 密切关注, 密切關注
     """
 )
+#: Favor cues that are against a target that is a problem (:attr:`NewTarget.problem`).
+TACKLING_CUES = frozenset(_phrases("address, addressing, tackle, tackling"))
 #: Words of blame: a target they qualify (just before it or inside its wording) is against.
 BLAME_WORDS = _phrases(
     """
@@ -457,6 +505,9 @@ class NewTarget:
     kind: str = "issue"
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: A problem speakers address, fight or tackle (terrorism, fentanyl trafficking): the cues of
+    #: :data:`TACKLING_CUES` are against it, not for it.
+    problem: bool = False
 
 
 def _is_bare_place(info: TargetInfo, name: str) -> bool:
@@ -741,9 +792,15 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
         if _part_of_longer_name(text, positions[end], folded, end):
             continue
         stance, cue = _side(folded, start, end, cues)
-        if bare and stance != NONE:
+        role = _ROLE_RE.match(folded, end) if bare else None
+        if role is not None and stance == FAVOR:
+            # Praise of a country's role is favor toward the country ("Russia's growing role").
+            cue = cue or role.group().strip()
+        elif bare and stance != NONE:
             continue
         taken.append((start, end))
+        if stance == FAVOR and getattr(key, "problem", False) and cue in TACKLING_CUES:
+            stance = AGAINST  # "addressing shipments of fentanyl"
         if key not in found:
             rule = f"name-{stance}"
             found[key] = StanceProposal(key, stance, rule, _why(cue, words(start, end)))
@@ -760,6 +817,10 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
         stance, cue = _side(folded, start, end, cues)
         found[key] = StanceProposal(key, stance, f"{rule}-{stance}", _why(cue, words(start, end)))
     return list(found.values())
+
+
+#: A country's role after its bare name: "Russia's growing role in the world".
+_ROLE_RE = re.compile(r"'s (?:[a-z-]+ ){0,3}role(?![a-z])")
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -1104,7 +1165,7 @@ _INVERTED_HEADS = frozenset(
     _phrases(
         """
     discharge, release, withdrawal, reunification, settlement, denuclearization, denuclearisation,
-    war, conflict, crisis, reconstruction, occupation, invasion
+    war, conflict, crisis, reconstruction, occupation, invasion, policy
     """
     )
 )
@@ -1114,7 +1175,8 @@ _GENERIC_OBJECTS = frozenset(
         """
     relations, relationship, ties, cooperation, relations and cooperation, issues, issue, matters,
     situation, efforts, work, progress, importance, the importance, views, developments, areas,
-    fields, talks, discussions, exchanges, consensus, agreement
+    fields, talks, discussions, exchanges, consensus, agreement, common understanding, common
+    understandings, understandings
     """
     )
 )
@@ -1144,8 +1206,11 @@ def _shape_object(phrase: str, side: str, text: str, end: int) -> tuple[str | No
     lowered = " ".join(words).lower()
     if not words or lowered in _GENERIC_OBJECTS or lowered in _LEAD_PREDICATES:
         return None, side
-    if len(words) >= 3 and words[0].lower() in _INVERTED_HEADS and words[1].lower() == "of" and len(words) <= 6:
-        words = [*words[2:], words[0].lower()]
+    possessive = words[0].lower().replace("\u2019", "'").endswith(("'s", "s'"))
+    owner = words[:1] if len(words) >= 4 and possessive else []  # "Lebanon's policy of ..."
+    rest = words[len(owner) :]
+    if len(rest) >= 3 and rest[0].lower() in _INVERTED_HEADS and rest[1].lower() == "of":
+        words = [*owner, *rest[2:], rest[0].lower()]
     elif len(words) == 1 and words[0].lower() in _INVERTED_HEADS and (place := _IN_PLACE_RE.match(text, end)):
         words = [place.group(1), words[0].lower()]
     between = _BETWEEN_RE.match(text, end)
