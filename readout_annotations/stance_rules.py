@@ -1006,18 +1006,23 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
         for m in _OBJECT_RE.finditer(folded):
             if m.start() < covered:
                 continue
-            phrase, phrase_end = _noun_phrase(text, positions, m.end())
-            covered = bisect.bisect_left(positions, phrase_end)
-            if phrase is None:
-                continue
-            phrase, side = _shape_object(phrase, _OBJECT_PREDICATES[m.group()], text, phrase_end)
-            if phrase is None or _known(index, fold_name(phrase)) or not _is_topic(phrase):
-                continue
-            if _overlaps(known_spans, m.end(), covered):  # "ending the war" of "ending the war in Gaza"
-                continue
-            proposals.setdefault(
-                phrase.lower(), StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True)
-            )
+            predicate_side, at = _OBJECT_PREDICATES[m.group()], m.end()
+            for _ in range(3):  # the object and up to two coordinated ones: "X, Y and Z"
+                phrase, phrase_end = _noun_phrase(text, positions, at)
+                covered = bisect.bisect_left(positions, phrase_end)
+                if phrase is None:
+                    break
+                phrase, side = _shape_object(phrase, predicate_side, text, phrase_end)
+                known = phrase is None or _known(index, fold_name(phrase)) or not _is_topic(phrase)
+                if not known and not _overlaps(known_spans, at, covered):  # "ending the war" of "the war in Gaza"
+                    proposals.setdefault(
+                        phrase.lower(),
+                        StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True),
+                    )
+                conjunct = _CONJUNCT_RE.match(text, phrase_end)
+                if conjunct is None:
+                    break
+                at = bisect.bisect_left(positions, conjunct.end())
     for start, end in _proper_names(text):
         name = text[start:end]
         folded_start = bisect.bisect_left(positions, start)
@@ -1186,6 +1191,11 @@ _BETWEEN_RE = re.compile(rf"\s+between (?:the )?({_CAPITALISED}) and (?:the )?({
 _IN_PLACE_RE = re.compile(rf"\s+in (?:the )?({_CAPITALISED})")
 
 
+#: A coordinated object after an object phrase: ", and the X", " and to the X", " and NATO" (a
+#: determiner or a capital must follow, so "defense and security priorities" stays one phrase).
+_CONJUNCT_RE = re.compile(r",? (?:and|or|as well as) (?:(?:for|to) )?(?=(?:the|its|their|our|a|an) |[A-Z])")
+
+
 def _shape_object(phrase: str, side: str, text: str, end: int) -> tuple[str | None, str]:
     """``(name, side)``: the target name an object phrase gives, or None for a generic one.
 
@@ -1212,10 +1222,10 @@ def _shape_object(phrase: str, side: str, text: str, end: int) -> tuple[str | No
     if len(rest) >= 3 and rest[0].lower() in _INVERTED_HEADS and rest[1].lower() == "of":
         words = [*owner, *rest[2:], rest[0].lower()]
     elif len(words) == 1 and words[0].lower() in _INVERTED_HEADS and (place := _IN_PLACE_RE.match(text, end)):
-        words = [place.group(1), words[0].lower()]
+        words = [place.group(1).rstrip("."), words[0].lower()]
     between = _BETWEEN_RE.match(text, end)
     if between:
-        a, b = country_of(between.group(1)), country_of(between.group(2))
+        a, b = country_of(between.group(1).rstrip(".")), country_of(between.group(2).rstrip("."))
         if a and b and a != b:
             words = ["-".join(ordered_pair(a, b)), *words]
     return " ".join(words), side
