@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from django.utils.text import slugify
 
 #: Stored in the built-in proposer's ``machine_version``; bump it when the rules change.
-VERSION = "1"
+VERSION = "2"
 
 FAVOR = "favor"
 AGAINST = "against"
