@@ -32,10 +32,13 @@ unbreakable" is favor). Country and region targets named by a bare name ("China"
 read only where a none cue frames them (topics discussed); praise of a country's role is found
 through the target's own wordings.
 
-**Cold start.** :func:`propose_targets` proposes new targets where no known one is found: the
-relationship of the pair above, and the noun phrase that is the object of a stance predicate
-("support for Ukraine", "the immediate lifting of import restrictions"), with its slug
-(:func:`django.utils.text.slugify` of the name).
+**Cold start.** :mod:`readout_annotations.lexicon` adds the starter targets (keyed by
+:class:`NewTarget`) to the index after the database's. :func:`propose_targets` proposes new
+targets where no confirmed one is found (:class:`ReadoutStances` runs both, statement by
+statement): the relationship of the pair above, named one way (:data:`PAIR_ORDER`), and the noun
+phrase that is the object of a stance predicate ("support for Ukraine", "the immediate lifting of
+import restrictions"), shaped as a target name (:func:`_shape_object`), with its slug
+(:func:`target_slug`).
 
 Each :class:`StanceProposal` keeps the rule it came from and the words it rests on (its
 :attr:`~StanceProposal.note`, stored in ``Stance.note``). Offsets are code points of the text
@@ -980,10 +983,12 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     """New targets a speaker's statement takes a side on where no known target is found.
 
     Each result has ``new_target`` true and ``target`` the proposed name (slug it with
-    ``slugify``): the relationship of the statement's pair of countries, named "A-B relations"
-    (:func:`relationship_name`) when no target stands for it, and the noun phrase after a stance
-    predicate ("support for Ukraine" gives "Ukraine"; "the importance of continued support for
-    Ukraine" gives "support for Ukraine"), at most six words, without leading determiners.
+    :func:`target_slug`): the relationship of the statement's pair of countries, named "A-B
+    relations" or "A-B alliance" (:func:`relationship_name`) when no target stands for it; the
+    noun phrase after a stance predicate ("support for Ukraine" gives "Ukraine"; "the importance
+    of continued support for Ukraine" gives "support for Ukraine"), at most six words, shaped by
+    :func:`_shape_object`, and up to two objects coordinated with it; proper names of
+    institutions, agreements and events.
     """
     context = context or Context()
     folded, positions = fold(text)
