@@ -124,8 +124,10 @@ def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
                 {"model_version": model_version(record), "result": results(record, readouts, aliases)}
             )
         else:
+            annotation = {"id": record.annotation_id} if getattr(record, "annotation_id", None) else {}
             task["annotations"].append(
                 {
+                    **annotation,
                     "annotator": record["annotator"],
                     "origin": record["origin"],
                     "ground_truth": record["gold"],
@@ -296,6 +298,9 @@ def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool, who
             record["origin"] = annotation["origin"]
         if isinstance(annotation.get("ground_truth"), bool):  # gold changes only when the file says so
             record["gold"] = annotation["ground_truth"]
+        import_id = annotation.get("import_id")  # Label Studio's export: the id our export gave it
+        if isinstance(import_id, int) and not isinstance(import_id, bool):
+            record["exported_id"] = import_id
     return record
 
 
