@@ -149,11 +149,19 @@ def assets(page: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--workdir", type=Path, help="Where to keep the database and logs (default: a temporary one).")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="Where to keep the logs and files (default: a temporary one); the database goes to /dev/shm if it exists.",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the working directory afterwards.")
     options = parser.parse_args()
     workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="readout-labelstudio-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    # The throwaway SQLite database goes to memory-backed /dev/shm where there is one: Label Studio's
+    # hundreds of migrations otherwise spend much of their time waiting for the disk to sync.
+    shm = Path("/dev/shm")
+    database_dir = Path(tempfile.mkdtemp(prefix="readout-labelstudio-", dir=shm)) if shm.is_dir() else workdir
 
     from importlib.metadata import version
 
@@ -186,7 +194,7 @@ def main() -> int:
             **OFFLINE,
             "PYTHONPATH": os.pathsep.join([str(workdir), str(ls_path)]),
             "LABEL_STUDIO_BASE_DATA_DIR": str(workdir / "data"),
-            "DATABASE_NAME": str(workdir / "labelstudio.sqlite3"),
+            "DATABASE_NAME": str(database_dir / "labelstudio.sqlite3"),
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
         }
@@ -441,9 +449,12 @@ def main() -> int:
             if report.failed:
                 print("---- server log (tail)\n" + server.log_tail(60))
         if options.keep:
-            print(f"kept {workdir}")
-        elif not options.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+            print(f"kept {workdir}" + (f" and {database_dir}" if database_dir != workdir else ""))
+        else:
+            if database_dir != workdir:
+                shutil.rmtree(database_dir, ignore_errors=True)
+            if not options.workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
     return report.finish()
 
 
