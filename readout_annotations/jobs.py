@@ -375,8 +375,10 @@ def run_import_annotations(job: Job, progress: Progress) -> dict:
     return {
         "created": result.created,
         "updated": result.updated,
+        "unchanged": result.unchanged,
         "skipped": result.skipped,
         "users_created": result.users_created,
+        "not_imported": result.not_imported,
     }
 
 

@@ -79,6 +79,20 @@ WRITABLE_FIELDS = (
 )
 
 
+class Record(dict):
+    """A canonical record (a ``dict`` with the keys of ``RECORD_FIELDS``) that also carries
+    ``annotation_id``: the primary key of the annotation it was read from (None for a statement
+    without a reading). The id is not one of the record's fields, so no format writes it unless it
+    names readings by id (Label Studio's export gives it as the annotation's ``id``, which Label
+    Studio keeps as ``import_id``; see ``formats.labelstudio``)."""
+
+    __slots__ = ("annotation_id",)
+
+    def __init__(self, fields: dict, annotation_id: int | None = None) -> None:
+        super().__init__(fields)
+        self.annotation_id = annotation_id
+
+
 #: Rows per batch: one query reads a batch's rows, one more its stances.
 BATCH = 1000
 
@@ -108,7 +122,7 @@ def _columns(model) -> tuple[str, ...]:
     return ("statement_id", *(f"statement__{c}" for c in _STATEMENT_COLUMNS), *_READING_COLUMNS, username)
 
 
-def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, int, int | None, int | None]]:
+def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[Record, int, int | None, int | None]]:
     """Canonical records built from rows: ``(record, statement id, annotation id, version)`` each.
 
     ``queryset``, ordered as the records should come, is either a ``Statement`` queryset (one
@@ -134,47 +148,52 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
             if pk is not None and hide_gold_of is not None and annotator_id != hide_gold_of and gold:
                 pk = None
             if pk is None:
-                record = {
+                record = Record(
+                    {
+                        "readout": readout,
+                        "statement": number,
+                        "paragraph": paragraph,
+                        "start": start,
+                        "end": end,
+                        "text": text,
+                        "speaker": None,
+                        "speaker_name": None,
+                        "attribution": None,
+                        "mode": None,
+                        "cue": None,
+                        "stances": [],
+                        "annotator": None,
+                        "origin": None,
+                        "model_name": None,
+                        "model_version": None,
+                        "gold": False,
+                    }
+                )
+                yield record, statement_id, None, None
+                continue
+            human = origin == Origin.HUMAN
+            record = Record(
+                {
                     "readout": readout,
                     "statement": number,
                     "paragraph": paragraph,
                     "start": start,
                     "end": end,
                     "text": text,
-                    "speaker": None,
-                    "speaker_name": None,
-                    "attribution": None,
-                    "mode": None,
-                    "cue": None,
-                    "stances": [],
-                    "annotator": None,
-                    "origin": None,
-                    "model_name": None,
-                    "model_version": None,
-                    "gold": False,
-                }
-                yield record, statement_id, None, None
-                continue
-            human = origin == Origin.HUMAN
-            record = {
-                "readout": readout,
-                "statement": number,
-                "paragraph": paragraph,
-                "start": start,
-                "end": end,
-                "text": text,
-                "speaker": speaker,
-                "speaker_name": speaker_name,
-                "attribution": attribution,
-                "mode": mode or None,
-                "cue": cue,
-                "stances": stances.get(pk, []),
-                "annotator": row[19],
-                "origin": origin,
-                "model_name": None if human else machine_name or None,
-                "model_version": None if human else machine_version or None,
-                "gold": gold,
-            }
+                    "speaker": speaker,
+                    "speaker_name": speaker_name,
+                    "attribution": attribution,
+                    "mode": mode or None,
+                    "cue": cue,
+                    "stances": stances.get(pk, []),
+                    "annotator": row[19],
+                    "origin": origin,
+                    "model_name": None if human else machine_name or None,
+                    "model_version": None if human else machine_version or None,
+                    "gold": gold,
+                },
+                pk,
+            )
             yield record, statement_id, pk, version
 
 
@@ -198,8 +217,8 @@ def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
     return grouped
 
 
-def records_of(queryset, *, reader=None) -> Iterator[dict]:
-    """The records of ``read``, without the ids."""
+def records_of(queryset, *, reader=None) -> Iterator[Record]:
+    """The records of ``read`` (each knows its ``annotation_id``), without the other ids."""
     for record, _statement, _annotation, _version in read(queryset, reader=reader):
         yield record
 
