@@ -29,8 +29,9 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -121,12 +122,8 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
     """
     model = queryset.model
     hide_gold_of = None if reader is None or is_reviewer(reader) else reader.pk
-    rows = queryset.prefetch_related(None).values_list(*_columns(model)).iterator(chunk_size=batch)
     using = queryset.db
-    while True:
-        chunk = list(islice(rows, batch))
-        if not chunk:
-            return
+    for chunk in _row_chunks(queryset.prefetch_related(None).values_list(*_columns(model)), batch):
         stances = _stances(using, [row[7] for row in chunk if row[7] is not None])
         for row in chunk:
             (statement_id, readout, number, paragraph, start, end, text, pk, speaker, speaker_name) = row[:10]
@@ -173,24 +170,47 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
                 "origin": origin,
                 "model_name": None if human else machine_name or None,
                 "model_version": None if human else machine_version or None,
-                "gold": gold,
+                "gold": bool(gold),  # the driver's value: SQLite and MariaDB give 0 or 1
             }
             yield record, statement_id, pk, version
 
 
+def _row_chunks(rows: QuerySet, batch: int) -> Iterator[list[tuple]]:
+    """The rows of a ``values_list`` queryset, at most ``batch`` at a time, as the database
+    driver gives them, through a server-side cursor where the database has one (as
+    ``iterator(chunk_size=batch)`` reads them, without its per-row converters: of the columns
+    ``read`` and ``_stances`` fetch only booleans have one, and ``read`` makes those ``bool``)."""
+    chunked = not connections[rows.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    compiler = rows.query.get_compiler(using=rows.db)
+    return compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=batch)
+
+
 def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
-    """The stances of these annotations, each list sorted by target slug, in one query."""
+    """The stances of these annotations, each list sorted by target slug, in one query.
+
+    The query is written out rather than built with ``filter(annotation_id__in=...)``: Django
+    prepares every value of an ``IN`` list one by one, which cost more than reading the rows."""
     grouped: dict[int, list[dict]] = {}
     if not annotation_ids:
         return grouped
-    rows = (
-        Stance.objects.using(using)
-        .filter(annotation_id__in=annotation_ids)
-        .order_by("annotation_id", "target__slug")
-        .values_list("annotation_id", "target__slug", "target__name", "stance")
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    stance, target = Stance._meta, Target._meta
+    column = {name: quote(stance.get_field(name).column) for name in ("annotation", "target", "stance")}
+    marks = ", ".join(["%s"] * len(annotation_ids))
+    sql = (
+        f"SELECT s.{column['annotation']}, t.{quote(target.get_field('slug').column)}, "
+        f"t.{quote(target.get_field('name').column)}, s.{column['stance']} "
+        f"FROM {quote(stance.db_table)} s INNER JOIN {quote(target.db_table)} t "
+        f"ON s.{column['target']} = t.{quote(target.pk.column)} "
+        f"WHERE s.{column['annotation']} IN ({marks}) "
+        f"ORDER BY s.{column['annotation']}, t.{quote(target.get_field('slug').column)}"
     )
-    for annotation_id, slug, name, stance in rows:
-        entry = {"target": slug, "target_name": name, "stance": stance}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, annotation_ids)
+        rows = cursor.fetchall()
+    for annotation_id, slug, name, value in rows:
+        entry = {"target": slug, "target_name": name, "stance": value}
         if annotation_id in grouped:
             grouped[annotation_id].append(entry)
         else:
