@@ -280,7 +280,7 @@ def all_records(annotations: QuerySet | None = None) -> Iterator[dict]:
 
 def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> Iterator[dict]:
     """The records an export writes, streamed: the gold reading of every statement (or the
-    statement unread), or with ``all`` every annotation.
+    statement unread), or with ``all`` every annotation; ``readouts``: only these slugs.
 
     With a ``user`` (the API), only what that user may see (blind annotation): everything for a
     reviewer; for anyone else their own annotations, and the gold reading only where it is theirs.
@@ -290,16 +290,33 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
     whole table of annotations by readout and statement would make the database sort them all
     before the first row comes out).
     """
+    statements, annotations = _export_selection(all, readouts, user)
+    if annotations is None:
+        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+    read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
+    return _in_batches(annotations, read_ones)
+
+
+def export_count(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> int:
+    """How many records ``export_records`` with the same arguments writes (one query)."""
+    statements, annotations = _export_selection(all, readouts, user)
+    return statements.count() if annotations is None else annotations.count()
+
+
+def _export_selection(all: bool, readouts: Iterable[str], user) -> tuple[QuerySet, QuerySet | None]:
+    """The statements an export covers and, with ``all``, the annotations it writes (one record
+    each; None without ``all``: then one record per statement)."""
     slugs = list(readouts)
     statements = Statement.objects.all()
     if slugs:
         statements = statements.filter(readout__slug__in=slugs)
     if not all:
-        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+        return statements, None
     reviewer = user is None or is_reviewer(user)
     annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
-    read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
-    return _in_batches(annotations, read_ones)
+    if slugs:
+        annotations = annotations.filter(statement__readout__slug__in=slugs)
+    return statements, annotations
 
 
 def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[dict]:
