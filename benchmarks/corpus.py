@@ -49,8 +49,10 @@ MODES = ("direct", "indirect", "mixed")
 STANCES = ("favor", "against", "none")
 REVIEWER = "reviewer"
 SEED = 20230301
-#: Readouts written per transaction (and per round of bulk inserts).
+#: Readouts planned and inserted per round of inserts (all in one transaction).
 CHUNK = 50
+#: Rows per ``INSERT`` statement on a database server.
+ROWS_PER_INSERT = 500
 
 
 def annotator_names(annotators: int = ANNOTATORS) -> list[str]:
@@ -502,8 +504,8 @@ class _Table:
         rest = [f for f in meta.concrete_fields if f not in given]
         quote = connection.ops.quote_name
         names = ", ".join(quote(f.column) for f in (*given, *rest))
-        marks = ", ".join(["%s"] * (len(given) + len(rest)))
-        self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"
+        self.marks = "(" + ", ".join(["%s"] * (len(given) + len(rest))) + ")"
+        self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
         stamped = [f for f in rest if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         self.constants = tuple(f.get_db_prep_save(now if f in stamped else f.get_default(), connection) for f in rest)
         #: Given columns whose Python value is not what the driver takes (datetimes, UUIDs).
@@ -513,11 +515,18 @@ class _Table:
         self.next_id = (self.cursor.fetchone()[0] or 0) + 1
 
     def insert(self, rows: list[list]) -> None:
+        """SQLite: one ``executemany`` (in-process, no round trips). A server: many rows per
+        ``INSERT`` (``ROWS_PER_INSERT``), since its driver may send one row per round trip."""
         for row in rows:
             for i, field in self.prepared:
                 row[i] = field.get_db_prep_save(row[i], self.connection)
             row.extend(self.constants)
-        self.cursor.executemany(self.sql, rows)
+        if self.connection.vendor == "sqlite":
+            self.cursor.executemany(self.sql + self.marks, rows)
+            return
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            part = rows[start : start + ROWS_PER_INSERT]
+            self.cursor.execute(self.sql + ", ".join([self.marks] * len(part)), [v for row in part for v in row])
 
     def ids(self, count: int) -> range:
         """The next ``count`` primary keys (given explicitly: no RETURNING needed)."""
