@@ -347,7 +347,7 @@ def bench_database(database: str, plan: dict, workdir: Path, cache: Path, log, *
                 log(f"{database}, {size:,} readouts: {time.perf_counter() - started:.0f} s")
         readouts = [corpus.readouts_for(n) for n in plan["export_sizes"]]
         envs = {n: corpora.environment(n, writable=False) for n in readouts}
-        for format in (*FORMATS, DUMPS):  # interleaved: each format at every size in turn
+        for format in (*plan["formats"], DUMPS):  # interleaved: each format at every size in turn
             for env in envs.values():
                 result = run_child(env, "--child", "export", "--format", format)
                 results["exports"].setdefault(result["records"], {})[format] = result
@@ -413,7 +413,7 @@ def export_table(exports: dict, database: str) -> str:
     header += ["peak MB growth", f"share of {DUMPS} (CPU, {int(large):,})"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     dumps = exports[large][DUMPS]["records_per_cpu_second"]
-    for format in (*FORMATS, DUMPS):
+    for format in exports[large]:
         cells = [f"{DUMPS} only" if format == DUMPS else format]
         for size in (small, large):
             figures = exports[size][format]
@@ -451,6 +451,9 @@ def main() -> None:
     parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
     parser.add_argument("--exports-only", action="store_true", help="only the export table")
     parser.add_argument(
+        "--export-format", action="append", choices=FORMATS, help="export only this format (repeatable)"
+    )
+    parser.add_argument(
         "--export-sizes",
         type=int,
         nargs=2,
@@ -470,7 +473,7 @@ def main() -> None:
         child(options)
         return
 
-    plan = dict(QUICK if options.quick else FULL)
+    plan = dict(QUICK if options.quick else FULL, formats=options.export_format or FORMATS)
     if options.export_sizes:
         plan["export_sizes"] = tuple(sorted(options.export_sizes))
     databases = options.database or ["sqlite", "postgresql"]
