@@ -88,10 +88,12 @@ class Score:
 
 
 def run_sh(dev: Path, cold: bool) -> dict:
-    """The ``stances`` total of ``run.sh`` (``--cold``) as ``score.py --json`` gives it."""
+    """The ``stances`` total of ``run.sh`` (``--cold``) as ``score.py --json`` gives it, run with
+    this interpreter (``--python``), so that it works from any checkout, with or without a ``.venv``."""
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "scores.json"
-        command = [str(dev.parent / "run.sh"), "--json", str(out), *(["--cold"] if cold else [])]
+        command = [str(dev.parent / "run.sh"), "--python", sys.executable, "--json", str(out)]
+        command += ["--cold"] if cold else []
         subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return json.loads(out.read_text(encoding="utf-8"))["total"]["stances"]
 
