@@ -294,9 +294,9 @@ def test_the_admin_job_page_shows_parameters_errors_and_summary_as_text(
         "<li>bad.txt: line 2: timestamp must be &#x27;YYYY-MM-DD HH:MM&#x27;, found &#x27;14 May 2024&#x27;</li>"
         in page
     )
-    assert "timezone: UTC; replace: no" in page
+    assert "replace: no; timezone: UTC" in page  # in key order, whatever order the database keeps
     page = client.get(f"/admin/readout_annotations/job/{done.pk}/change/").content.decode()
-    assert "file: good.txt; slug: good; status: created" in page
+    assert "file: good.txt; proposals: 2; slug: good; statements: 2; status: created" in page
     assert not re.search(r'[\[{]&quot;|\[&#x27;|\["', page[page.index('id="content-main"') :])
 
 

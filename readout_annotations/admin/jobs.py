@@ -146,10 +146,12 @@ class JobAdmin(ModelAdmin):
 
 def readable(value) -> SafeString | str:
     """A job's JSON (its parameters, errors or summary) as people read it, escaped: a list one
-    item a line, a mapping as "key: value" pairs (blank values left out, booleans as yes/no),
+    item a line, a mapping as "key: value" pairs in key order (the same page on every database:
+    PostgreSQL's jsonb keeps no insertion order), blank values left out, booleans as yes/no,
     nested the same way; "-" when there is nothing."""
     if isinstance(value, dict):
-        pairs = [(str(key).replace("_", " "), readable(item)) for key, item in value.items() if item not in ("", None)]
+        items = sorted(value.items(), key=lambda item: str(item[0]))
+        pairs = [(str(key).replace("_", " "), readable(item)) for key, item in items if item not in ("", None)]
         return format_html_join("; ", "{}: {}", pairs) if pairs else "-"
     if isinstance(value, list | tuple):
         if not value:
