@@ -745,17 +745,22 @@ def _span(text: str, words: Sequence[Token], i: int, j: int) -> str:
     return text[words[i].start : words[j - 1].end] if j > i else ""
 
 
-def discover(texts: Iterable[str], cast: Cast) -> list[Participant]:
+def discover(
+    texts: Iterable[str], cast: Cast, *, tokenized: Sequence[Sequence[Token]] | None = None
+) -> list[Participant]:
     """Find the persons ``texts`` introduce with a title or an appositive and add those that
-    match no participant of ``cast`` to it. Returns the new participants, in order."""
+    match no participant of ``cast`` to it. Returns the new participants, in order.
+
+    ``tokenized``, when given, holds ``tokens(text)`` of each text, in the same order (a caller
+    that also calls :func:`propose` tokenizes each text once)."""
     new: list[Participant] = []
-    for text in texts:
+    for index, text in enumerate(texts):
         if len(text) > MAX_SENTENCE:
             continue
         if is_cjk(text):
             new += _discover_cjk(text, cast)
             continue
-        words = tokens(text)
+        words = tokens(text) if tokenized is None else tokenized[index]
         i = 0
         while i < len(words):
             size, found = cast.name_at(words, i)
@@ -1316,6 +1321,8 @@ def _frames(text: str, words: Sequence[Token], context: _Context) -> list[Frame]
     """Every reporting frame of a sentence, in order of their cues."""
     frames = []
     for i, word in enumerate(words):
+        if word.low not in _CUE_TABLE:
+            continue  # the common case, without the call
         size = _phrase_at(words, i, _CUE_TABLE)
         if not size:
             continue
@@ -1393,7 +1400,8 @@ def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> F
 def _first_person(text: str) -> bool:
     if any(mark in text for mark in _CJK_FIRST_PERSON):
         return True
-    return any(t.text in {"I", "we", "We"} for t in tokens(text))
+    # The tokens' texts alone (no Token objects): this runs on every continued statement.
+    return any(m.group() in {"I", "we", "We"} for m in _TOKEN_RE.finditer(text))
 
 
 def _direct_quote(text: str, spans, frame: Frame, words: Sequence[Token]) -> bool:
@@ -1498,16 +1506,28 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
     return word in _IRREGULAR_ACTS or (word.endswith("ed") and words[i].text.islower())
 
 
-def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "", language: str = "") -> list[Proposal]:
+def propose(
+    sentences: Sequence[Sentence],
+    cast: Cast,
+    title: str = "",
+    language: str = "",
+    *,
+    tokenized: Sequence[Sequence[Token]] | None = None,
+) -> list[Proposal]:
     """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects). Chinese
-    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK."""
+    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK.
+
+    ``tokenized``, when given, holds ``tokens(sentence.text)`` of each sentence, in order."""
     context = _Context(cast)
     overlong = {i for i, s in enumerate(sentences) if len(s.text) > MAX_SENTENCE}
     sentences = [Sentence(s.paragraph, "") if i in overlong else s for i, s in enumerate(sentences)]
     if title:
         _name_all(tokens(title), context, title, is_cjk(title))
     cjk = language.casefold().startswith("zh") or is_cjk("".join(s.text for s in sentences[:5]))
-    all_words = [tokens(sentence.text) for sentence in sentences]
+    all_words = [
+        [] if i in overlong else tokens(sentence.text) if tokenized is None else tokenized[i]
+        for i, sentence in enumerate(sentences)
+    ]
     readings: list[tuple[Frame | None, list, bool, bool]] = []
     open_quote = False
     frames_by_sentence = []
@@ -1810,8 +1830,9 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""
-    discover([title, *(s.text for s in statements)], cast)
-    proposals = propose(sentences, cast, title=title, language=readout.language or "")
+    tokenized = [tokens(s.text) if len(s.text) <= MAX_SENTENCE else [] for s in sentences]  # once, for both
+    discover([title, *(s.text for s in sentences)], cast, tokenized=[tokens(title), *tokenized])
+    proposals = propose(sentences, cast, title=title, language=readout.language or "", tokenized=tokenized)
     used = {p.speaker for p in proposals if p.speaker is not None}
     matched = {id(p) for p in cast.participants if p.key is None and p.rule}
     for participant in [p for p in cast.participants if p.key is None]:
