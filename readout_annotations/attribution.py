@@ -408,13 +408,16 @@ _GROUP_TABLE = _phrases(GROUP_PHRASES)
 
 def _phrase_at(words: Sequence[Token], i: int, table: dict[str, list[tuple[str, ...]]]) -> int:
     """The number of tokens of the longest phrase of ``table`` at ``words[i]`` (0 if none)."""
-    if i >= len(words):
+    count = len(words)
+    if i >= count:
         return 0
-    for option in table.get(words[i].low, ()):
-        if len(option) == 1 or all(
-            i + k < len(words) and words[i + k].low == part for k, part in enumerate(option[1:], start=1)
-        ):
-            return len(option)
+    options = table.get(words[i].low)
+    if not options:  # most words start no phrase
+        return 0
+    for option in options:
+        size = len(option)
+        if size == 1 or (i + size <= count and all(words[i + k].low == option[k] for k in range(1, size))):
+            return size
     return 0
 
 
@@ -543,7 +546,10 @@ class Cast:
 
     def name_at(self, words: Sequence[Token], i: int) -> tuple[int, Participant | None]:
         """The longest known name at ``words[i]``: (number of tokens, participant)."""
-        for key, participant in self._names.get(words[i].low, ()):
+        options = self._names.get(words[i].low)
+        if not options:  # most words start no known name
+            return 0, None
+        for key, participant in options:
             if tuple(t.low for t in words[i : i + len(key)]) == key and (
                 len(key) > 1 or words[i].capital or not key[0].isalpha()
             ):
@@ -1235,7 +1241,11 @@ def _subject_ending(words: Sequence[Token], j: int, context: _Context, text: str
             return found[1], "speaker", words[0].start, ""
         return None, "", 0, ""
     # Walk back to the longest mention that ends at j.
+    names = context.cast._names
     for start in range(max(0, j - 12), j + 1):
+        word = words[start]
+        if not (word.capital or word.low in names or word.low in _GROUP_TABLE or word.low in _ARTICLES):
+            continue  # no mention starts here (the cases of _mention_at), without the call
         found = _mention_at(words, start, context, text)
         if found is not None and found[0] == j + 1:
             _end, participant, kind = found
@@ -1252,6 +1262,9 @@ def _subject_ending(words: Sequence[Token], j: int, context: _Context, text: str
 
 def _persons(participant: Participant) -> tuple[Participant, ...]:
     return participant.members if participant.kind == "group" else (participant,)
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def _mention_at(words: Sequence[Token], i: int, context: _Context, text: str):
@@ -1271,7 +1284,7 @@ def _mention_at(words: Sequence[Token], i: int, context: _Context, text: str):
     size = _phrase_at(words, i, _GROUP_TABLE)
     if size:
         return i + size, context.pair(), "speaker"
-    if words[i].low in {"the", "a", "an"}:
+    if words[i].low in _ARTICLES:
         j = i + 1
         while j < len(words) and words[j].low == "former":
             j += 1
