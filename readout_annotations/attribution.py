@@ -378,8 +378,13 @@ def tokens(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
+_HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
 def is_cjk(text: str) -> bool:
     """True when most letters of ``text`` are CJK ideographs."""
+    if _HAN_RE.search(text) is None:
+        return False  # no ideograph at all: the common case, without the loop
     han = latin = 0
     for char in text:
         if "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf":
