@@ -6,7 +6,8 @@ with probability 0.85 (speaker), 0.8 (attribution) and 0.85 per stance, so that 
 0.6-0.8 as in real data; ``annotator1``'s reading is the gold one, accepted by ``reviewer``. Every
 readout is planned from its own seeded random generator, so a corpus grown in steps (``fill`` up to
 100 readouts, then up to 1,000) is the same as one built at once. The database is filled with
-``bulk_create`` in large batches (nothing here is timed).
+raw ``executemany`` inserts in one transaction (nothing here is timed); ``cached_sqlite`` keeps a
+SQLite corpus of a given size in a file that the benchmarks share between runs.
 
     from benchmarks import corpus
     env = corpus.host_environment("postgresql", workdir)   # or "sqlite": a file in workdir
@@ -19,13 +20,18 @@ readout is planned from its own seeded random generator, so a corpus grown in st
 from __future__ import annotations
 
 import datetime
+import http.client
+import json
 import os
 import random
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +49,10 @@ MODES = ("direct", "indirect", "mixed")
 STANCES = ("favor", "against", "none")
 REVIEWER = "reviewer"
 SEED = 20230301
-#: Readouts written per transaction (and per round of bulk inserts).
+#: Readouts planned and inserted per round of inserts (all in one transaction).
 CHUNK = 50
+#: Rows per ``INSERT`` statement on a database server.
+ROWS_PER_INSERT = 500
 
 
 def annotator_names(annotators: int = ANNOTATORS) -> list[str]:
@@ -203,6 +211,22 @@ def _postgresql(env: dict[str, str]):
     )
 
 
+def unavailable(env: dict[str, str]) -> str | None:
+    """None when the database of ``env`` can be used (PostgreSQL: made afresh here), otherwise
+    why not, in one line (no driver, no server)."""
+    if env["TEST_DATABASE"] == "sqlite":
+        return None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "PostgreSQL skipped: the psycopg driver is not installed (pip install -e '.[postgresql]')"
+    try:
+        recreate_database(env)
+    except Exception as error:  # the server is down or refuses: say so in one line
+        return f"PostgreSQL skipped: {str(error).splitlines()[0]}"
+    return None
+
+
 def recreate_database(env: dict[str, str]) -> None:
     """A fresh, empty database (PostgreSQL: drop and create it; SQLite: remove the file)."""
     drop_database(env)
@@ -301,6 +325,61 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def write_jobs(clients: int, writes: int) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Work for ``clients`` concurrent writers: per client an annotator's API token and ``writes``
+    distinct ``(annotation id, version)`` of that annotator's (not gold: gold is locked for
+    annotators), no annotation given to two clients."""
+    from readout_annotations.models import Annotation
+
+    owners = annotator_names()[1:]  # annotator1's readings are gold
+    tokens = {name: token(name) for name in owners}
+    jobs = []
+    for n in range(clients):
+        owner, share = owners[n % len(owners)], n // len(owners)
+        mine = Annotation.objects.filter(annotator__username=owner, gold=False).order_by("pk")
+        jobs.append((tokens[owner], list(mine.values_list("pk", "version")[share * writes : (share + 1) * writes])))
+    if not all(len(targets) == writes for _, targets in jobs):
+        raise SystemExit("the corpus is too small for these writes")
+    return jobs
+
+
+def patch_concurrently(port: int, jobs, body) -> tuple[list[list[int]], float]:
+    """Every job of ``write_jobs`` on a thread of its own with one keep-alive connection, all
+    released together by a barrier: PATCH each of its annotations with ``body(client index)`` (a
+    dict, sent as JSON) and ``If-Match``. Returns the statuses, per client in order, and the wall
+    seconds from the release to the last answer."""
+    statuses: list[list[int]] = [[] for _ in jobs]
+    barrier = threading.Barrier(len(jobs) + 1)
+
+    def client(index: int) -> None:
+        api_token, targets = jobs[index]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        try:
+            for pk, version in targets:
+                headers = {
+                    "Authorization": f"Token {api_token}",
+                    "Accept": "application/json",
+                    "Content-Type": "application/json",
+                    "If-Match": f'"{pk}-{version}"',
+                }
+                connection.request("PATCH", f"/api/annotations/{pk}/", json.dumps(body(index)), headers)
+                response = connection.getresponse()
+                response.read()
+                statuses[index].append(response.status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return statuses, time.perf_counter() - start
+
+
 # --------------------------------------------------------------------------- filling the database
 
 
@@ -364,79 +443,180 @@ def fill(
 ) -> int:
     """Migrate, then grow the corpus to ``readouts`` readouts; returns the readouts added.
 
-    ``progress(done, total)`` is called after each chunk of ``CHUNK`` readouts.
+    The rows go in with raw ``executemany`` inserts (ids given, no model instances) in one
+    transaction; on SQLite with ``synchronous`` and the rollback journal off while it lasts (a
+    benchmark's own file: a crash mid-fill may leave it unusable, and the next run rebuilds it).
+    About a minute for 1,000,000 annotations. ``progress(done, total)`` is called after each chunk
+    of ``CHUNK`` readouts.
     """
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     call_command("migrate", verbosity=0, skip_checks=True)  # the system checks have their own tests
     with transaction.atomic():
         users = people(annotators)
         speakers, targets = catalogue()
     first = existing_readouts()
-    for start in range(first, readouts, CHUNK):
-        indexes = range(start, min(start + CHUNK, readouts))
-        plans = [plan(i, statements=statements, annotators=annotators, seed=seed) for i in indexes]
-        with transaction.atomic():
-            _write(plans, users, speakers, targets, annotators=annotators, gold=gold)
-        if progress is not None:
-            progress(indexes[-1] + 1, readouts)
-    return max(0, readouts - first)
+    if first >= readouts:
+        return 0
+    with _bulk_loading(connection), transaction.atomic(), connection.cursor() as cursor:
+        tables = _Tables(connection, cursor)
+        for start in range(first, readouts, CHUNK):
+            indexes = range(start, min(start + CHUNK, readouts))
+            plans = [plan(i, statements=statements, annotators=annotators, seed=seed) for i in indexes]
+            _write(tables, plans, users, speakers, targets, annotators=annotators, gold=gold)
+            if progress is not None:
+                progress(indexes[-1] + 1, readouts)
+        tables.reset_sequences()
+    return readouts - first
 
 
-def _write(plans: list[PlannedReadout], users, speakers, targets, *, annotators: int, gold: bool) -> None:
-    from django.utils import timezone
+@contextmanager
+def _bulk_loading(connection):
+    """SQLite: no fsync and no rollback journal while the block runs, then the journal mode the
+    file had (the host's WAL). Other databases, or inside a transaction (the tests): as they are."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.execute("PRAGMA synchronous=OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA journal_mode={journal}")
+            cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
 
+
+class _Table:
+    """Raw inserts into one model's table: the ``columns`` given per row (field names), every
+    other column its field's default (``auto_now`` fields: the fill's start), prepared for the
+    database once."""
+
+    def __init__(self, model, columns: tuple[str, ...], connection, cursor, now) -> None:
+        meta = model._meta
+        given = [meta.get_field(name) for name in columns]
+        rest = [f for f in meta.concrete_fields if f not in given]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(f.column) for f in (*given, *rest))
+        self.marks = "(" + ", ".join(["%s"] * (len(given) + len(rest))) + ")"
+        self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES "
+        stamped = [f for f in rest if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        self.constants = tuple(f.get_db_prep_save(now if f in stamped else f.get_default(), connection) for f in rest)
+        #: Given columns whose Python value is not what the driver takes (datetimes, UUIDs).
+        self.prepared = [(i, f) for i, f in enumerate(given) if f.get_internal_type() in ("DateTimeField", "UUIDField")]
+        self.model, self.connection, self.cursor = model, connection, cursor
+        self.cursor.execute(f"SELECT MAX({quote(meta.pk.column)}) FROM {quote(meta.db_table)}")
+        self.next_id = (self.cursor.fetchone()[0] or 0) + 1
+
+    def insert(self, rows: list[list]) -> None:
+        """SQLite: one ``executemany`` (in-process, no round trips). A server: many rows per
+        ``INSERT`` (``ROWS_PER_INSERT``), since its driver may send one row per round trip."""
+        for row in rows:
+            for i, field in self.prepared:
+                row[i] = field.get_db_prep_save(row[i], self.connection)
+            row.extend(self.constants)
+        if self.connection.vendor == "sqlite":
+            self.cursor.executemany(self.sql + self.marks, rows)
+            return
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            part = rows[start : start + ROWS_PER_INSERT]
+            self.cursor.execute(self.sql + ", ".join([self.marks] * len(part)), [v for row in part for v in row])
+
+    def ids(self, count: int) -> range:
+        """The next ``count`` primary keys (given explicitly: no RETURNING needed)."""
+        ids = range(self.next_id, self.next_id + count)
+        self.next_id += count
+        return ids
+
+
+class _Tables:
+    def __init__(self, connection, cursor) -> None:
+        from django.utils import timezone
+
+        from readout_annotations.models import Annotation, Readout, Stance, Statement
+
+        now = timezone.now()
+        self.connection = connection
+        self.readout = _Table(
+            Readout, ("id", "slug", "title", "published_at", "publisher", "text", "checksum"), connection, cursor, now
+        )
+        self.statement = _Table(
+            Statement, ("id", "readout", "number", "paragraph", "start", "end", "text"), connection, cursor, now
+        )
+        self.annotation = _Table(
+            Annotation,
+            (
+                *("id", "uuid", "statement", "annotator", "speaker", "attribution", "mode", "cue"),
+                *("gold", "gold_statement", "adjudicated_by", "adjudicated_at"),
+            ),
+            connection,
+            cursor,
+            now,
+        )
+        self.stance = _Table(Stance, ("id", "annotation", "target", "stance"), connection, cursor, now)
+        self.now = now
+
+    def reset_sequences(self) -> None:
+        """PostgreSQL: move the id sequences past the ids given (SQLite needs nothing)."""
+        from django.core.management.color import no_style
+
+        models = [t.model for t in (self.readout, self.statement, self.annotation, self.stance)]
+        for sql in self.connection.ops.sequence_reset_sql(no_style(), models):
+            self.readout.cursor.execute(sql)
+
+
+def _write(
+    tables: _Tables, plans: list[PlannedReadout], users, speakers, targets, *, annotators: int, gold: bool
+) -> None:
     from readout_annotations import text as text_module
-    from readout_annotations.models import Annotation, Readout, Stance, Statement
+    from readout_annotations.models import ordered_uuid
 
-    rows = Readout.objects.bulk_create(
-        Readout(
-            slug=p.slug,
-            title=p.title,
-            published_at=p.published_at,
-            publisher="Ministry of Foreign Affairs",
-            text=p.text,
-            checksum=text_module.checksum(p.text),
-        )
-        for p in plans
-    )
-    statements = Statement.objects.bulk_create(
-        Statement(readout=row, number=s.number, paragraph=s.paragraph, start=s.start, end=s.end, text=s.text(p.text))
-        for p, row in zip(plans, rows, strict=True)
-        for s in text_module.segment(p.text)
-    )
-    readings = [reading for p in plans for statement_readings in p.readings for reading in statement_readings]
-    assert len(statements) * annotators == len(readings), "the text must segment into the planned statements"
     names = annotator_names(annotators)
-    reviewer, now = users[REVIEWER], timezone.now()
-    annotations = []
-    for n, reading in enumerate(readings):
-        statement, which = statements[n // annotators], n % annotators
-        is_gold = gold and which == 0
-        annotations.append(
-            Annotation(
-                statement=statement,
-                annotator=users[names[which]],
-                speaker_id=None if reading.speaker is None else speakers[reading.speaker],
-                attribution=reading.attribution,
-                mode=reading.mode,
-                cue="said",
-                gold=is_gold,
-                gold_statement=statement if is_gold else None,
-                adjudicated_by=reviewer if is_gold else None,
-                adjudicated_at=now if is_gold else None,
-            )
+    annotator_ids = [users[name].pk for name in names]
+    reviewer = users[REVIEWER].pk
+    readout_rows, statement_rows, annotation_rows, stance_rows = [], [], [], []
+    for p, readout_id in zip(plans, tables.readout.ids(len(plans)), strict=True):
+        readout_rows.append(
+            [
+                readout_id,
+                p.slug,
+                p.title,
+                p.published_at,
+                "Ministry of Foreign Affairs",
+                p.text,
+                text_module.checksum(p.text),
+            ]
         )
-    annotations = Annotation.objects.bulk_create(annotations, batch_size=5000)
-    Stance.objects.bulk_create(
-        (
-            Stance(annotation_id=annotation.pk, target_id=targets[target], stance=stance)
-            for annotation, reading in zip(annotations, readings, strict=True)
-            for target, stance in reading.stances
-        ),
-        batch_size=5000,
-    )
+        segments = text_module.segment(p.text)
+        assert len(segments) == len(p.readings), "the text must segment into the planned statements"
+        for s, statement_id, readings in zip(segments, tables.statement.ids(len(segments)), p.readings, strict=True):
+            statement_rows.append([statement_id, readout_id, s.number, s.paragraph, s.start, s.end, s.text(p.text)])
+            for which, (reading, annotation_id) in enumerate(
+                zip(readings, tables.annotation.ids(annotators), strict=True)
+            ):
+                is_gold = gold and which == 0
+                speaker = None if reading.speaker is None else speakers[reading.speaker]
+                annotation_rows.append(
+                    [
+                        *(annotation_id, ordered_uuid(), statement_id, annotator_ids[which], speaker),
+                        *(reading.attribution, reading.mode, "said", is_gold),
+                        *((statement_id, reviewer, tables.now) if is_gold else (None, None, None)),
+                    ]
+                )
+                for (target, stance), stance_id in zip(
+                    reading.stances, tables.stance.ids(len(reading.stances)), strict=True
+                ):
+                    stance_rows.append([stance_id, annotation_id, targets[target], stance])
+    tables.readout.insert(readout_rows)
+    tables.statement.insert(statement_rows)
+    tables.annotation.insert(annotation_rows)
+    tables.stance.insert(stance_rows)
 
 
 def analyze() -> None:
@@ -466,3 +646,57 @@ def readouts_for(annotations: int, statements: int = STATEMENTS, annotators: int
     """The smallest corpus with at least ``annotations`` annotations."""
     per = annotations_per_readout(statements, annotators)
     return -(-annotations // per)
+
+
+# --------------------------------------------------------------------------- a SQLite corpus kept between runs
+
+#: Where ``cached_sqlite`` keeps its files unless told otherwise.
+CACHE = Path(os.environ.get("READOUT_BENCH_CACHE") or Path(tempfile.gettempdir()) / "readout-bench-cache")
+
+
+def cached_sqlite(annotations: int, directory: Path | None = None, *, log=None) -> Path:
+    """A SQLite file holding the corpus grown to ``readouts_for(annotations)`` readouts, built once
+    (in a process of its own) and reused by every later call and benchmark run. The file's name
+    says its size and the latest migration, so a schema change builds a new one; delete the
+    directory (``READOUT_BENCH_CACHE``, by default ``readout-bench-cache`` in the temporary
+    directory) to rebuild after changing the generator."""
+    directory = Path(directory or CACHE)
+    directory.mkdir(parents=True, exist_ok=True)
+    readouts = readouts_for(annotations)
+    migrations = sorted(p.stem for p in (ROOT / "readout_annotations" / "migrations").glob("0*.py"))
+    path = directory / f"corpus-{readouts}-readouts-{migrations[-1]}.sqlite3"
+    done = path.with_suffix(".done")
+    if done.exists():
+        return path
+    path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    env = host_environment("sqlite", directory, sqlite_path=path)
+    command = [sys.executable, __file__, "--sqlite", str(path), "--readouts", str(readouts)]
+    subprocess.run(command, env=env, cwd=ROOT, check=True)
+    done.write_text(f"{readouts} readouts, built in {time.perf_counter() - started:.0f} s\n")
+    if log is not None:
+        log(f"built {path.name} in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def _main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fill a SQLite corpus file (see cached_sqlite).")
+    parser.add_argument("--sqlite", required=True, type=Path)
+    parser.add_argument("--readouts", required=True, type=int)
+    options = parser.parse_args()
+    setup_django(host_environment("sqlite", options.sqlite.parent, sqlite_path=options.sqlite))
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 1000 == 0 or done == total:
+            print(f"  {done:,} of {total:,} readouts ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    fill(options.readouts, progress=progress)
+    analyze()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    _main()

@@ -1,30 +1,39 @@
-"""The benchmark table: the API, writes, imports, exports and agreement as the corpus grows.
+"""The benchmark tables: the API, writes, imports and agreement as the corpus grows; exports at 1,000,000.
 
-    .venv/bin/python benchmarks/run.py            # 100 and 1,000 readouts; exports at 1,000,000 annotations
-    .venv/bin/python benchmarks/run.py --quick    # 2 and 20 readouts; exports at 10,000 annotations (< 1 minute)
-    .venv/bin/python benchmarks/run.py --database postgresql --markdown
+    .venv/bin/python benchmarks/run.py            # 100 and 1,000 readouts; exports at 10,000 and 1,000,000 annotations
+    .venv/bin/python benchmarks/run.py --quick    # 2 and 20 readouts; exports at 1,000 and 10,000 annotations
+    .venv/bin/python benchmarks/run.py --database sqlite --exports-only
+    .venv/bin/python benchmarks/run.py --database postgresql --export-sizes 10000 100000
 
-For each database (SQLite in a file, PostgreSQL in a database ``readout_bench`` that it creates
-and drops) the corpus of ``benchmarks/corpus.py`` (readouts of 40 statements, three annotators,
-gold) is grown to the small size and measured, grown to the large size and measured again, then
-grown to 1,000,000 annotations for the exports. After each growth the database's statistics are
-refreshed (``ANALYZE``), as autovacuum does in production. Measured at each size:
+For each database (SQLite in files, PostgreSQL in databases ``readout_bench_<readouts>`` that it
+creates and drops) the corpus of ``benchmarks/corpus.py`` (readouts of 40 statements, three
+annotators, gold) is built at every size first, so the sizes are measured one right after the
+other in the same run (a busy machine then weighs on both alike). SQLite corpora are built once
+and kept between runs in ``--cache`` (``corpus.cached_sqlite``); the API measurements work on a
+copy. Measured at each size:
 
 - the statement list (``GET /api/statements/?page_size=100``: 100 rows with gold readings and
   stances) over HTTP against gunicorn (2 gthread workers of 4 threads, ``DEBUG`` off, persistent
-  database connections), one request at a time with token auth: p50 and p95, and the SQL queries
-  of one such request (counted in-process with ``CaptureQueriesContext``);
+  database connections), one request at a time with token auth: p50 and p95, the workers' CPU
+  time per request, and the SQL queries of one such request (``CaptureQueriesContext``);
 - annotation writes per second: 8 concurrent HTTP clients (threads, one keep-alive connection
-  each) PATCH distinct annotations with ``If-Match``; every write must land;
-- ``import_readout`` of new readout files: files and statements per second (the imported readouts
-  are deleted afterwards, so the corpus stays as generated);
-- ``reliability.agreement_report()`` over the whole corpus: seconds;
-- ``export --all`` in every format, each in a fresh fork of a warmed-up process, through ``export_annotations``' own
-  code path (``records.export_records`` and the format's ``write``) into a stream that keeps nothing:
-  records per second, and the process's peak resident memory (Linux ``VmHWM``).
+  each) PATCH distinct annotations with ``If-Match``; every write must land; the workers' CPU per
+  write;
+- ``import_readout`` of new readout files: files and statements per second, and statements per
+  CPU second of the importing process (the imported readouts are deleted afterwards);
+- ``reliability.agreement_report()`` over the whole corpus: wall and CPU seconds.
 
-"growth" is the figure at the large size divided by the figure at the small one (the data grows
-tenfold): latencies and memory should stay near 1, seconds grow at most tenfold, rates stay near 1.
+Exports (``export --all``: one record per annotation) run at two sizes, interleaved: for every
+format the small corpus, then the large one, each in a fresh process warmed up on one readout,
+through ``export_annotations``' own code path (``records.export_records`` and the format's
+``write``) into a stream that keeps nothing. Reported: records per wall second and per CPU second
+of the exporting process (SQLite runs in it; PostgreSQL's server CPU is not counted), and the
+process's peak resident memory during the export (Linux ``VmHWM``, reset after the warm-up). Beside
+them, the ``json.dumps``-only rate: the same records, read untimed a batch at a time, timed only
+through ``json.dumps(record, ensure_ascii=False)`` (what the jsonl format does to each record).
+
+"growth" is the figure at the large size divided by the figure at the small one: latencies and
+memory should stay near 1, seconds grow at most with the data, rates stay near 1.
 """
 
 from __future__ import annotations
@@ -34,11 +43,11 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -53,7 +62,7 @@ CLIENTS = 8
 
 FULL = {
     "sizes": (100, 1000),
-    "export_annotations": 1_000_000,
+    "export_sizes": (10_000, 1_000_000),
     "requests": 300,
     "warmup": 30,
     "writes": 100,
@@ -61,7 +70,7 @@ FULL = {
 }
 QUICK = {
     "sizes": (2, 20),
-    "export_annotations": 10_000,
+    "export_sizes": (1_000, 10_000),
     "requests": 40,
     "warmup": 5,
     "writes": 10,
@@ -130,54 +139,18 @@ def list_latency(port: int, token: str, warmup: int, requests: int, workers: lis
 
 
 def concurrent_writes(port: int, writes: int) -> dict:
-    """``CLIENTS`` threads, each PATCHing ``writes`` distinct annotations of its annotator with If-Match."""
-    from readout_annotations.models import Annotation
+    """``CLIENTS`` threads, each PATCHing ``writes`` distinct annotations of its annotator with If-Match:
+    a reading the guideline accepts whatever the corpus planned (an explicit speaker, a cue that is
+    in every statement), as ``benchmarks/writes.py`` writes."""
 
-    owners = corpus.annotator_names()[1:]  # annotator1's readings are gold: locked for annotators
-    tokens = {name: corpus.token(name) for name in owners}
-    jobs = []
-    for n in range(CLIENTS):
-        owner = owners[n % len(owners)]
-        mine = (
-            Annotation.objects.filter(annotator__username=owner, gold=False)
-            .order_by("pk")
-            .values_list("pk", "version")[(n // len(owners)) * writes : (n // len(owners) + 1) * writes]
-        )
-        jobs.append((tokens[owner], list(mine)))
-    assert all(len(targets) == writes for _, targets in jobs), "the corpus is too small for these writes"
-    statuses: list[list[int]] = [[] for _ in jobs]
-    barrier = threading.Barrier(len(jobs) + 1)
+    def body(index: int) -> dict:
+        return {"speaker": corpus.SPEAKERS[index], "attribution": "explicit", "cue": "said that"}
 
-    def client(index: int) -> None:
-        token, targets = jobs[index]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        try:
-            for pk, version in targets:
-                status, _ = request(
-                    connection,
-                    "PATCH",
-                    f"/api/annotations/{pk}/",
-                    token,
-                    {"cue": f"rewritten by client {index}"},
-                    {"If-Match": f'"{pk}-{version}"'},
-                )
-                statuses[index].append(status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
+    statuses, seconds = corpus.patch_concurrently(port, corpus.write_jobs(CLIENTS, writes), body)
     flat = [status for per_client in statuses for status in per_client]
     landed = flat.count(200)
     failed = {str(status): flat.count(status) for status in sorted(set(flat) - {200})}
-    return {"writes_per_second": landed / seconds, "write_failures": failed}
+    return {"landed": landed, "writes_per_second": landed / seconds, "write_failures": failed}
 
 
 def imports(workdir: Path, files: int, size: int) -> dict:
@@ -193,25 +166,29 @@ def imports(workdir: Path, files: int, size: int) -> dict:
         path = directory / name
         path.write_text(content, encoding="utf-8")
         paths.append(str(path))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     call_command("import_readout", *paths, verbosity=0)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     imported = Readout.objects.filter(slug__startswith=f"import-{size}-")
     statements = Statement.objects.filter(readout__in=imported).count()
     assert imported.count() == files, imported.count()
     for readout in imported:
         readout.delete_with_annotations()
-    return {"import_files_per_second": files / seconds, "import_statements_per_second": statements / seconds}
+    return {
+        "import_files_per_second": files / seconds,
+        "import_statements_per_second": statements / seconds,
+        "import_statements_per_cpu_second": statements / cpu,
+    }
 
 
-def agreement_seconds() -> float:
+def agreement_seconds() -> dict:
     from readout_annotations import reliability
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = reliability.agreement_report()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert report.fields["speaker"].alpha is not None
-    return seconds
+    return {"agreement_seconds": seconds, "agreement_cpu_seconds": cpu}
 
 
 def measure(env: dict[str, str], options: argparse.Namespace) -> dict:
@@ -225,13 +202,15 @@ def measure(env: dict[str, str], options: argparse.Namespace) -> dict:
     try:
         workers = corpus.worker_pids(server.pid)
         timings, result["list_server_cpu_ms"] = list_latency(port, reviewer, options.warmup, options.requests, workers)
+        cpu = corpus.cpu_seconds(workers)
         result.update(concurrent_writes(port, options.writes))
+        result["write_server_cpu_ms"] = (corpus.cpu_seconds(workers) - cpu) * 1000 / max(result["landed"], 1)
     finally:
         corpus.stop(server)
     result["list_p50_ms"] = statistics.median(timings)
     result["list_p95_ms"] = statistics.quantiles(timings, n=100, method="inclusive")[94]
     result.update(imports(Path(options.workdir), options.files, options.readouts))
-    result["agreement_seconds"] = agreement_seconds()
+    result.update(agreement_seconds())
     return result
 
 
@@ -256,56 +235,44 @@ def reset_peak_memory() -> None:
         clear_refs.write("5")
 
 
+DUMPS = "json.dumps"
+
+
 def export(format: str) -> dict:
-    """One export of every annotation; runs in a process of its own (see ``exports``)."""
-    from readout_annotations.formats import FORMATS as MODULES
-    from readout_annotations.formats import ReadoutCache
-    from readout_annotations.records import export_records
-
-    module = MODULES[format]
-    reset_peak_memory()
-    start = time.perf_counter()
-    records = module.write(export_records(all=True), Discard(), readouts=ReadoutCache("codepoints"))
-    seconds = time.perf_counter() - start
-    return {"records": records, "records_per_second": records / seconds, "peak_mb": memory_mb("VmHWM")}
-
-
-def exports() -> dict[str, dict]:
-    """Every format, each exported in a fresh fork of this (warmed-up) process, so that its peak
-    memory is its own: what a fresh process with Django loaded would reach, without the start-up."""
-    from django.db import connections
+    """One export of every annotation in this process, after a warm-up on one readout: records,
+    wall and CPU seconds, peak resident MB during the export. ``DUMPS``: the records read untimed
+    a batch at a time and only ``json.dumps`` of each timed."""
+    from itertools import islice
 
     from readout_annotations.formats import FORMATS as MODULES
     from readout_annotations.formats import ReadoutCache
-    from readout_annotations.records import export_records
+    from readout_annotations.records import BATCH, export_records
 
     for module in MODULES.values():  # import and warm every code path on one readout
         module.write(export_records(all=True, readouts=[corpus.readout_slug(0)]), Discard(), readouts=ReadoutCache())
-    connections.close_all()  # each fork opens its own
-    results = {}
-    for format in FORMATS:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the fork: measure, report through the pipe, leave without cleaning up
-            os.close(read)
-            code = 0
-            try:
-                os.write(write, json.dumps(export(format)).encode())
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            output = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if status:
-            raise SystemExit(f"the {format} export failed")
-        results[format] = json.loads(output)
-    return results
+    reset_peak_memory()
+    if format == DUMPS:
+        records = seconds = cpu = 0
+        rows = export_records(all=True)
+        while batch := list(islice(rows, BATCH)):
+            start, started_cpu = time.perf_counter(), time.process_time()
+            for record in batch:
+                json.dumps(record, ensure_ascii=False) + "\n"
+            seconds += time.perf_counter() - start
+            cpu += time.process_time() - started_cpu
+            records += len(batch)
+    else:
+        start, started_cpu = time.perf_counter(), time.process_time()
+        records = MODULES[format].write(export_records(all=True), Discard(), readouts=ReadoutCache("codepoints"))
+        seconds, cpu = time.perf_counter() - start, time.process_time() - started_cpu
+    return {
+        "records": records,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "records_per_second": records / seconds,
+        "records_per_cpu_second": records / cpu,
+        "peak_mb": memory_mb("VmHWM"),
+    }
 
 
 def child(options: argparse.Namespace) -> None:
@@ -317,7 +284,7 @@ def child(options: argparse.Namespace) -> None:
         grow(options.readouts)
         result = {"counts": corpus.counts()}
     else:
-        result = {"counts": corpus.counts(), "exports": exports()}
+        result = export(options.format)
     print(json.dumps(result))
 
 
@@ -332,87 +299,132 @@ def run_child(env: dict[str, str], *arguments: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_database(database: str, plan: dict, workdir: Path, log) -> dict:
-    env = corpus.host_environment(database, workdir)
-    corpus.recreate_database(env)
-    results: dict = {}
-    try:
-        for size in plan["sizes"]:
+class Corpora:
+    """The corpus of each size on one database: its environment for the child processes.
+
+    SQLite: ``corpus.cached_sqlite`` files (built once, kept in ``cache``), read as they are by
+    the exports and copied into ``workdir`` for the measurements that write. PostgreSQL: a
+    database per size, filled here and dropped by ``close``."""
+
+    def __init__(self, database: str, workdir: Path, cache: Path, log) -> None:
+        self.database, self.workdir, self.cache, self.log = database, workdir, cache, log
+        self.made: list[dict[str, str]] = []
+
+    def environment(self, readouts: int, *, writable: bool) -> dict[str, str]:
+        if self.database == "sqlite":
+            path = corpus.cached_sqlite(readouts * corpus.annotations_per_readout(), self.cache, log=self.log)
+            if writable:
+                copy = self.workdir / f"bench-{readouts}.sqlite3"
+                shutil.copyfile(path, copy)
+                path = copy
+            return corpus.host_environment("sqlite", self.workdir, sqlite_path=path)
+        env = corpus.host_environment("postgresql", self.workdir, name=f"{corpus.BENCH_DATABASE}_{readouts}")
+        if env not in self.made:
+            corpus.recreate_database(env)
+            self.made.append(env)
             started = time.perf_counter()
-            arguments = ["--child", "measure", "--readouts", str(size), "--workdir", str(workdir)]
-            for name in ("requests", "warmup", "writes", "files"):
-                arguments += [f"--{name}", str(plan[name])]
-            results[size] = run_child(env, *arguments)
-            results[size]["exports"] = run_child(env, "--child", "export")["exports"]
-            log(f"{database}, {size:,} readouts: {time.perf_counter() - started:.0f} s")
-        big = corpus.readouts_for(plan["export_annotations"])
-        started = time.perf_counter()
-        grown = run_child(env, "--child", "grow", "--readouts", str(big))
-        annotations = grown["counts"]["annotations"]
-        log(f"{database}: grown to {annotations:,} annotations in {time.perf_counter() - started:.0f} s")
-        started = time.perf_counter()
-        results["export"] = run_child(env, "--child", "export")
-        log(f"{database}: exports at {grown['counts']['annotations']:,} in {time.perf_counter() - started:.0f} s")
+            run_child(env, "--child", "grow", "--readouts", str(readouts))
+            self.log(f"postgresql: {readouts:,} readouts built in {time.perf_counter() - started:.0f} s")
+        return env
+
+    def close(self) -> None:
+        for env in self.made:
+            corpus.drop_database(env)
+
+
+def bench_database(database: str, plan: dict, workdir: Path, cache: Path, log, *, exports_only: bool) -> dict:
+    corpora = Corpora(database, workdir, cache, log)
+    results: dict = {"sizes": {}, "exports": {}}
+    try:
+        if not exports_only:
+            envs = {size: corpora.environment(size, writable=True) for size in plan["sizes"]}
+            for size, env in envs.items():
+                started = time.perf_counter()
+                arguments = ["--child", "measure", "--readouts", str(size), "--workdir", str(workdir)]
+                for name in ("requests", "warmup", "writes", "files"):
+                    arguments += [f"--{name}", str(plan[name])]
+                results["sizes"][size] = run_child(env, *arguments)
+                log(f"{database}, {size:,} readouts: {time.perf_counter() - started:.0f} s")
+        readouts = [corpus.readouts_for(n) for n in plan["export_sizes"]]
+        envs = {n: corpora.environment(n, writable=False) for n in readouts}
+        for format in (*plan["formats"], DUMPS):  # interleaved: each format at every size in turn
+            for env in envs.values():
+                result = run_child(env, "--child", "export", "--format", format)
+                results["exports"].setdefault(result["records"], {})[format] = result
+                log(
+                    f"{database}: {format} of {result['records']:,} records: {result['records_per_second']:,.0f}/s, "
+                    f"{result['records_per_cpu_second']:,.0f}/CPU s, peak {result['peak_mb']:.0f} MB"
+                )
     finally:
-        corpus.drop_database(env)
+        corpora.close()
     return results
 
 
 ROWS = [
-    # (label, key, format of a value, higher is better)
+    # (label, key, format of a value)
     ("statement list, 100 rows: p50 ms", "list_p50_ms", "{:.1f}"),
     ("statement list, 100 rows: p95 ms", "list_p95_ms", "{:.1f}"),
     ("statement list: server CPU ms per request", "list_server_cpu_ms", "{:.1f}"),
     ("statement list: SQL queries per request", "queries", "{:d}"),
     (f"annotation writes/s ({CLIENTS} HTTP clients, If-Match)", "writes_per_second", "{:,.0f}"),
+    ("annotation writes: server CPU ms per write", "write_server_cpu_ms", "{:.1f}"),
     ("import_readout: files/s", "import_files_per_second", "{:,.1f}"),
     ("import_readout: statements/s", "import_statements_per_second", "{:,.0f}"),
+    ("import_readout: statements per CPU s", "import_statements_per_cpu_second", "{:,.0f}"),
     ("agreement_report(), whole corpus: s", "agreement_seconds", "{:.2f}"),
+    ("agreement_report(), whole corpus: CPU s", "agreement_cpu_seconds", "{:.2f}"),
 ]
-
-
-def value(result: dict, key: str):
-    if key.startswith("export:"):
-        _, format, figure = key.split(":")
-        return result["exports"][format][figure]
-    return result[key]
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def table(results: dict, plan: dict, databases: list[str]) -> str:
+    """The API, writes, imports and agreement at both sizes, per database."""
     small, large = plan["sizes"]
-    rows = [*ROWS]
-    for format in FORMATS:
-        rows.append((f"export {format}: records/s", f"export:{format}:records_per_second", "{:,.0f}"))
-        rows.append((f"export {format}: peak memory MB", f"export:{format}:peak_mb", "{:.0f}"))
-    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
     header = ["figure"]
     for database in databases:
-        annotations = results[database]["export"]["counts"]["annotations"]
-        header += [
-            f"{names[database]} {small:,} readouts",
-            f"{large:,}",
-            "growth",
-            f"{annotations:,} annotations",
-        ]
+        header += [f"{NAMES[database]} {small:,} readouts", f"{large:,}", "growth"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for label, key, shape in rows:
+    for label, key, shape in ROWS:
         cells = [label]
         for database in databases:
-            by_size = results[database]
-            a, b = value(by_size[small], key), value(by_size[large], key)
-            growth = f"×{b / a:.2f}" if a else "—"
-            at_export = shape.format(value(by_size["export"], key)) if key.startswith("export:") else ""
-            cells += [shape.format(a), shape.format(b), growth, at_export]
+            by_size = results[database]["sizes"]
+            a, b = by_size[small][key], by_size[large][key]
+            cells += [shape.format(a), shape.format(b), f"×{b / a:.2f}" if a else "—"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     failures = []
     for database in databases:
         for size in (small, large):
-            answers = results[database][size]["write_failures"]
+            answers = results[database]["sizes"][size]["write_failures"]
             if answers:
                 listed = ", ".join(f"{n} answered {code}" for code, n in answers.items())
-                failures.append(f"{names[database]} at {size:,} readouts: {listed}")
+                failures.append(f"{NAMES[database]} at {size:,} readouts: {listed}")
     lines.append("writes that did not land: " + ("; ".join(failures) if failures else "none"))
+    return "\n".join(lines)
+
+
+def export_table(exports: dict, database: str) -> str:
+    """Every format at both sizes: records per wall and per CPU second, peak memory; at the large
+    size each format's CPU rate as a share of the ``json.dumps``-only rate."""
+    small, large = sorted(exports, key=int)
+    header = [f"export --all, {NAMES[database]}"]
+    for size in (small, large):
+        header += [f"{int(size):,} records: records/s", "records/CPU s", "peak MB"]
+    header += ["peak MB growth", f"share of {DUMPS} (CPU, {int(large):,})"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    dumps = exports[large][DUMPS]["records_per_cpu_second"]
+    for format in exports[large]:
+        cells = [f"{DUMPS} only" if format == DUMPS else format]
+        for size in (small, large):
+            figures = exports[size][format]
+            cells += [
+                f"{figures['records_per_second']:,.0f}",
+                f"{figures['records_per_cpu_second']:,.0f}",
+                f"{figures['peak_mb']:.0f}",
+            ]
+        cells.append(f"×{exports[large][format]['peak_mb'] / exports[small][format]['peak_mb']:.2f}")
+        cells.append("" if format == DUMPS else f"{exports[large][format]['records_per_cpu_second'] / dumps:.0%}")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -433,10 +445,25 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 and 20 readouts, exports at 10,000 annotations")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 and 20 readouts, exports at 1,000 and 10,000 annotations"
+    )
     parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--exports-only", action="store_true", help="only the export table")
+    parser.add_argument(
+        "--export-format", action="append", choices=FORMATS, help="export only this format (repeatable)"
+    )
+    parser.add_argument(
+        "--export-sizes",
+        type=int,
+        nargs=2,
+        metavar=("SMALL", "LARGE"),
+        help="export at these numbers of annotations (default 10,000 and 1,000,000; --quick 1,000 and 10,000)",
+    )
+    parser.add_argument("--cache", type=Path, default=corpus.CACHE, help="where SQLite corpora are kept between runs")
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--child", choices=["measure", "grow", "export"], help=argparse.SUPPRESS)
+    parser.add_argument("--format", help=argparse.SUPPRESS)
     parser.add_argument("--readouts", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     for name in ("requests", "warmup", "writes", "files"):
@@ -446,7 +473,9 @@ def main() -> None:
         child(options)
         return
 
-    plan = QUICK if options.quick else FULL
+    plan = dict(QUICK if options.quick else FULL, formats=options.export_format or FORMATS)
+    if options.export_sizes:
+        plan["export_sizes"] = tuple(sorted(options.export_sizes))
     databases = options.database or ["sqlite", "postgresql"]
     started = time.perf_counter()
 
@@ -454,20 +483,42 @@ def main() -> None:
         print(f"[{time.perf_counter() - started:5.0f} s] {message}", file=sys.stderr, flush=True)
 
     description = machine()
-    results = {}
+    results, skipped = {}, {}
     with tempfile.TemporaryDirectory(prefix="readout-bench-") as workdir:
         for database in databases:
-            results[database] = bench_database(database, plan, Path(workdir), log)
+            probe = corpus.host_environment(database, Path(workdir))
+            reason = corpus.unavailable(probe)
+            if reason:
+                skipped[database] = reason
+                log(reason)
+                continue
+            corpus.drop_database(probe)
+            results[database] = bench_database(
+                database, plan, Path(workdir), options.cache, log, exports_only=options.exports_only
+            )
+    cpu = os.times()
     small, large = plan["sizes"]
     print(
         f"corpus: {small:,} and {large:,} readouts of {corpus.STATEMENTS} statements, {corpus.ANNOTATORS} annotators "
-        f"and gold; exports of every annotation at {plan['export_annotations']:,}"
+        f"and gold; exports of every annotation at {' and '.join(f'{n:,}' for n in plan['export_sizes'])}"
     )
-    print(f"machine: {description}")
+    print(f"machine: {description}; load average {os.getloadavg()[0]:.1f} at the end")
     seconds = time.perf_counter() - started
-    print(f"command: python benchmarks/run.py{' --quick' if options.quick else ''} ({seconds:.0f} s)")
+    arguments = " ".join(sys.argv[1:])
+    print(
+        f"command: python benchmarks/run.py {arguments} ({seconds:.0f} s wall, "
+        f"{cpu.children_user + cpu.children_system:.0f} s CPU of its processes)"
+    )
+    for reason in skipped.values():
+        print(reason)
     print()
-    print(table(results, plan, databases))
+    databases = [database for database in databases if database not in skipped]
+    if databases and not options.exports_only:
+        print(table(results, plan, databases))
+        print()
+    for database in databases:
+        print(export_table(results[database]["exports"], database))
+        print()
     if options.json:
         Path(options.json).write_text(json.dumps({"plan": plan, "results": results}, indent=1, default=str))
 

@@ -88,24 +88,29 @@ class Score:
 
 
 def run_sh(dev: Path, cold: bool) -> dict:
-    """The ``stances`` total of ``run.sh`` (``--cold``) as ``score.py --json`` gives it."""
+    """The ``stances`` total of ``run.sh`` (``--cold``) as ``score.py --json`` gives it, run with
+    this interpreter (``--python``), so that it works from any checkout, with or without a ``.venv``."""
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "scores.json"
-        command = [str(dev.parent / "run.sh"), "--json", str(out), *(["--cold"] if cold else [])]
+        command = [str(dev.parent / "run.sh"), "--python", sys.executable, "--json", str(out)]
+        command += ["--cold"] if cold else []
         subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return json.loads(out.read_text(encoding="utf-8"))["total"]["stances"]
 
 
 def gold_speakers(dev: Path, cold: bool) -> dict:
-    """The stance rules on the gold sentences with the gold speakers (no database)."""
-    from django.utils.text import slugify
-
+    """The stance rules on the gold sentences with the gold speakers (no database), as the
+    built-in proposer runs them (:class:`readout_annotations.stance_rules.ReadoutStances`, the
+    starter lexicon after the set's targets; cold: no targets, and the targets proposed in one
+    readout known in the next)."""
+    from readout_annotations import lexicon
     from readout_annotations import stance_rules as rules
+    from readout_annotations.stance_rules import NewTarget
 
     targets = json.loads((dev / "targets.json").read_text(encoding="utf-8"))
     speakers = json.loads((dev / "speakers.json").read_text(encoding="utf-8"))
     by_slug = {s["slug"]: s for s in speakers.values()}
-    infos = (
+    known = rules.TargetIndex(
         []
         if cold
         else [
@@ -113,7 +118,8 @@ def gold_speakers(dev: Path, cold: bool) -> dict:
             for slug, t in targets.items()
         ]
     )
-    index = rules.TargetIndex(infos)
+    index = rules.TargetIndex([*known.targets.values(), *lexicon.starter_index_entries(known, set(known.targets))])
+    confirmed = frozenset(known.targets)
 
     def countries(name: str, text: str) -> tuple[str, ...]:
         """Warm: the affiliations; cold: what the readout's words say (as the pipeline does)."""
@@ -126,26 +132,27 @@ def gold_speakers(dev: Path, cold: bool) -> dict:
             named = [rules.country_of(p["affiliation"] or "") for p in people]
         return tuple(dict.fromkeys(c for c in named if c))
 
+    def slug(target) -> str:
+        if isinstance(target, NewTarget):
+            return target.slug
+        if isinstance(target, tuple):  # ("new", name): proposed in an earlier readout
+            return rules.target_slug(target[1])
+        return target if target in confirmed else rules.target_slug(target)
+
     score = Score()
     for gold_file in sorted(dev.glob("*.gold.json")):
         text = gold_file.with_name(gold_file.name[: -len(".gold.json")] + ".txt").read_text(encoding="utf-8")
-        context = rules.Context(readout_countries=rules.readout_countries(text))
+        readout = rules.ReadoutStances(index, rules.Context(readout_countries=rules.readout_countries(text)), confirmed)
         for number, entry in enumerate(json.loads(gold_file.read_text(encoding="utf-8"))):
             proposed = set()
             if entry["speaker"]:
-                context.speaker_countries = countries(entry["speaker"], text)
-                found = rules.find_stances(entry["text"], index, context)
-                if not found:
-                    found = rules.propose_targets(entry["text"], index, context)
-                    new = [rules.TargetInfo(slugify(s.target), s.target) for s in found]
-                    if any(info.key not in index.targets for info in new):
-                        infos.extend(info for info in new if info.key not in index.targets)
-                        index = rules.TargetIndex(infos)
-                for s in found:
-                    proposed.add((number, slugify(s.target) if s.new_target else s.target, s.stance))
-            rules.remember_countries(context, entry["text"])
+                found = readout.speech(entry["text"], countries(entry["speaker"], text))
+                proposed = {(number, slug(s.target), s.stance) for s in found}
+            else:
+                readout.narration(entry["text"])
             gold = {(number, s["target"], s["stance"]) for s in entry["stances"]}
             score.add({(gold_file.name, *t) for t in gold}, {(gold_file.name, *t) for t in proposed})
+        index = readout.index
     return score.as_dict()
 
 
@@ -164,10 +171,9 @@ def setup_django(database: Path) -> None:
 
 def seed_scores(readout) -> dict:
     """The built-in proposer's stances on ``readout`` against its gold annotations' stances."""
-    from django.utils.text import slugify
-
     from readout_annotations.models import Stance
     from readout_annotations.proposers import RuleProposer
+    from readout_annotations.stance_rules import target_slug
 
     gold: dict[int, set] = {}
     for statement, slug, stance in Stance.objects.filter(
@@ -178,7 +184,7 @@ def seed_scores(readout) -> dict:
     for reading in RuleProposer().propose(readout):
         statement = reading.annotation.statement_id
         proposed = {
-            (statement, s.target.slug if hasattr(s.target, "slug") else slugify(s.target), s.stance)
+            (statement, s.target.slug if hasattr(s.target, "slug") else target_slug(s.target), s.stance)
             for s in reading.stances
         }
         score.add(gold.get(statement, set()), proposed)

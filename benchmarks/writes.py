@@ -35,7 +35,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -133,44 +132,12 @@ def spin(stop_at: float) -> None:
 
 def concurrent_writes(port: int, writes: int, round_: int) -> dict:
     """``CLIENTS`` threads, each PATCHing ``writes`` distinct annotations of its annotator."""
-    from readout_annotations.models import Annotation
-
-    owners = corpus.annotator_names()[1:]  # annotator1's readings are gold: locked for annotators
-    tokens = {name: corpus.token(name) for name in owners}
-    jobs = []
-    for n in range(CLIENTS):
-        owner, share = owners[n % len(owners)], n // len(owners)
-        mine = Annotation.objects.filter(annotator__username=owner, gold=False).order_by("pk")
-        jobs.append((tokens[owner], list(mine.values_list("pk", "version")[share * writes : (share + 1) * writes])))
-    assert all(len(targets) == writes for _, targets in jobs), "the corpus is too small for these writes"
-    statuses: list[list[int]] = [[] for _ in jobs]
-    barrier = threading.Barrier(len(jobs) + 1)
     cue = "said that" if round_ % 2 else "said"  # both occur in every statement of the corpus
 
-    def client(index: int) -> None:
-        token, targets = jobs[index]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        try:
-            for pk, version in targets:
-                body = json.dumps({"speaker": f"speaker-{index}", "attribution": "explicit", "cue": cue})
-                headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-                headers["If-Match"] = f'"{pk}-{version}"'
-                connection.request("PATCH", f"/api/annotations/{pk}/", body, headers)
-                response = connection.getresponse()
-                response.read()
-                statuses[index].append(response.status)
-        finally:
-            connection.close()
+    def body(index: int) -> dict:
+        return {"speaker": f"speaker-{index}", "attribution": "explicit", "cue": cue}
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
+    statuses, seconds = corpus.patch_concurrently(port, corpus.write_jobs(CLIENTS, writes), body)
     flat = [status for per_client in statuses for status in per_client]
     return {"landed": flat.count(200), "seconds": seconds, "other": {s: flat.count(s) for s in set(flat) - {200}}}
 
@@ -209,24 +176,9 @@ def measure(env: dict[str, str], code: Path, writes: int, busy: int, round_: int
 # --------------------------------------------------------------------------- the run
 
 
-def available(database: str, env: dict[str, str]) -> str | None:
-    """None when ``database`` can be used, otherwise why not (one line)."""
-    if database == "sqlite":
-        return None
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return "PostgreSQL skipped: the psycopg driver is not installed (pip install -e '.[postgresql]')"
-    try:
-        corpus.recreate_database(env)
-    except Exception as error:  # the server is down or refuses: say so in one line
-        return f"PostgreSQL skipped: {str(error).splitlines()[0]}"
-    return None
-
-
 def bench_database(database: str, codes: dict[str, Path], options, workdir: Path) -> list[dict] | str:
     envs = {name: environment(database, workdir, code) for name, code in codes.items()}
-    reason = available(database, envs["this"])
+    reason = corpus.unavailable(envs["this"])
     if reason:
         return reason
     if database == "sqlite":

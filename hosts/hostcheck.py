@@ -102,6 +102,77 @@ def run(
     return result.stdout
 
 
+_STEPS = r"""
+import json, sys
+import django
+
+django.setup()
+from django.core.management import call_command
+
+for name, args in json.loads(sys.argv[1]):
+    print("\n@@step " + json.dumps(name), flush=True)
+    try:
+        call_command(*args)
+    except BaseException as error:  # CommandError, SystemCheckError, SystemExit, ...
+        print("\n@@failed " + json.dumps(f"{type(error).__name__}: {error}"), flush=True)
+        sys.exit(1)
+"""
+
+
+def manage_steps(
+    report: Report,
+    python: str | os.PathLike,
+    steps: Sequence[tuple[str, Sequence[str]]],
+    *,
+    cwd: str | os.PathLike,
+    env: dict,
+    required: bool = True,
+) -> dict[str, str]:
+    """Run management commands one after another in one process, one PASS or FAIL line each.
+
+    ``steps`` are ``(check name, [command, argument, ...])``, run as ``call_command`` runs them,
+    in one start of the host's settings instead of one each (a host as heavy as Label Studio takes
+    seconds to start). The first failure stops the steps, and with ``required`` the whole check
+    (``Abort``). Returns the standard output of each step that passed, by check name.
+    """
+    result = subprocess.run(
+        [str(python), "-c", _STEPS, json.dumps([[name, list(args)] for name, args in steps])],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    outputs: dict[str, str] = {}
+    name, lines, failed = None, [], None
+    for line in [*result.stdout.splitlines(), "@@step null"]:
+        if line.startswith(("@@step ", "@@failed ")):
+            if name is not None:
+                outputs[name] = "\n".join(lines).strip()
+            if line.startswith("@@failed "):
+                failed = json.loads(line.split(" ", 1)[1])
+                break
+            name, lines = json.loads(line.split(" ", 1)[1]), []
+        else:
+            lines.append(line)
+    started = list(outputs)
+    finished = failed is None and result.returncode == 0 and len(started) == len(steps)
+    for index, step in enumerate(started):
+        if finished or index < len(started) - 1:
+            report.ok(step)
+        else:
+            why = failed or f"exited with {result.returncode}"
+            report.fail(step, f"{why}\n{outputs[step][-2000:]}\n{result.stderr[-2000:]}".strip())
+    if not started:
+        report.fail(steps[0][0], f"exited with {result.returncode}\n{result.stderr[-3000:]}")
+    if not finished and required:
+        raise Abort(failed or steps[len(started) - 1 if started else 0][0])
+    if not finished and started:
+        del outputs[started[-1]]
+    return outputs
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -317,6 +388,33 @@ def crawl_admin(
 
 
 # --------------------------------------------------------------------------- checks both hosts run
+
+
+_JOIN_ANNOTATORS = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from readout_annotations.models import Readout, Speaker
+from readout_annotations.roles import ANNOTATORS
+
+for value in %(values)r:
+    user = get_user_model()._default_manager.get(**{%(field)r: value})
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=ANNOTATORS))
+print(json.dumps({
+    "statements": Readout.objects.get(slug=%(slug)r).statements.count(),
+    "speaker": Speaker.objects.order_by("slug").values_list("slug", flat=True).first(),
+}))
+"""
+
+
+def join_annotators(field: str, values: Sequence[str], readout: str) -> str:
+    """Code for ``manage.py shell -c``: the host's users whose ``field`` (``username``, ``email``) is
+    one of ``values`` join our annotators group and become staff (for the admin). It prints, as its
+    last line, the JSON the API checks need: ``{"statements": <readout's count>, "speaker": <a slug>}``.
+    """
+    return _JOIN_ANNOTATORS % {"values": tuple(values), "field": field, "slug": readout}
 
 
 def results(body) -> list:

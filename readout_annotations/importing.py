@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -279,15 +279,24 @@ class AnnotationImportError(Exception):
 
 @dataclass
 class AnnotationImportResult:
+    """What an import did: counts of annotations, and ``not_imported``, one message per record
+    left out (a changed copy of a reading another tool credits to someone else, see
+    ``import_annotations``)."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
     users_created: int = 0
+    not_imported: list[str] = field(default_factory=list)
+
+
+#: The parts of a reading an import compares, in the order of ``_stored_reading``.
+READING_PARTS = ("speaker", "attribution", "mode", "cue", "stances")
 
 
 def _stored_reading(annotation: Annotation) -> tuple:
-    """What an import compares: speaker, attribution, mode, cue and stances."""
+    """What an import compares (``READING_PARTS``): speaker, attribution, mode, cue and stances."""
     stances = frozenset(annotation.stances.values_list("target_id", "stance"))
     return (annotation.speaker_id, annotation.attribution, annotation.mode, annotation.cue, stances)
 
@@ -391,6 +400,14 @@ def import_annotations(rows, *, create_users: bool = False, reviewer=None) -> An
     - a machine proposal: the proposal of the same ``model_name`` and ``model_version``;
     - an imported reading without annotator: one such reading of the statement (each once).
 
+    A record may say which of our annotations it is a copy of (``exported_id``: Label Studio
+    keeps the ``id`` our export gives each annotation as ``import_id``, and credits the copy to
+    whoever imported it there). When that annotation reads the same statement and its annotator is
+    not the user the record names, the record is that reading come back, whoever the file credits:
+    ``unchanged`` if it reads the same (``READING_PARTS`` and gold), else left out and reported in
+    ``not_imported`` (an import never puts another user's name on a reading, nor overwrites a
+    reading that differs). The annotator a copy names need not exist then.
+
     An update never changes a reading's origin, and a reading that is already as the record
     says is left alone (``unchanged``: no new version). ``gold`` changes only when the record
     has a ``gold`` value, and then through ``adjudication``: ``accept`` (recording ``reviewer``,
@@ -422,7 +439,8 @@ def import_annotations(rows, *, create_users: bool = False, reviewer=None) -> An
                 result.skipped += 1
                 continue
             problems: list[str] = []
-            user = users.find(record, problems)
+            whose: list[str] = []  # who the record names: moot for a copy of another's reading
+            user = users.find(record, whose)
             named = users.named(record)
             model_name = record.get("model_name") or ""
             model_version = record.get("model_version") or ""
@@ -461,9 +479,23 @@ def import_annotations(rows, *, create_users: bool = False, reviewer=None) -> An
                 for field, messages in error.message_dict.items():
                     problems.extend(f"{field}: {message}" for message in messages)
             if problems:
-                fail(line, "; ".join(problems))
+                fail(line, "; ".join(whose + problems))
                 continue
             statement = resolved.statement
+            source = _exported_from(record, statement, user)
+            if source is not None:
+                differs = _differences(source, resolved, gold)
+                if differs:
+                    result.not_imported.append(_not_imported(line, source, differs, named))
+                else:
+                    result.unchanged += 1
+                    touched.add(source.pk)
+                    if source.gold:
+                        golds.add(statement.pk)
+                continue
+            if whose:
+                fail(line, "; ".join(whose))
+                continue
             if user is None and record.get("annotator"):
                 user = users.create_missing(record)
                 if isinstance(user, str):
@@ -548,6 +580,50 @@ def import_annotations(rows, *, create_users: bool = False, reviewer=None) -> An
             raise AnnotationImportError(errors)
     result.users_created = users.created
     return result
+
+
+def _exported_from(record: dict, statement, user) -> Annotation | None:
+    """The annotation of ``statement`` that ``record`` is a copy of (its ``exported_id``), when
+    that annotation is not ``user``'s: None when the record names none, or none of this statement,
+    or the one it names is the user's own (then it is that user's reading, imported as any other)."""
+    exported_id = record.get("exported_id")
+    if not isinstance(exported_id, int) or isinstance(exported_id, bool):
+        return None
+    source = Annotation.objects.filter(pk=exported_id, statement=statement).first()
+    if source is None or (user is not None and source.annotator_id == user.pk):
+        return None
+    return source
+
+
+def _differences(source: Annotation, resolved, gold) -> list[str]:
+    """The parts (``READING_PARTS``, and ``gold`` when the record gives it) in which a record differs
+    from ``source``."""
+    stored, given = _stored_reading(source), _resolved_reading(resolved)
+    differs = [part for part, a, b in zip(READING_PARTS, stored, given, strict=True) if a != b]
+    if gold is not None and gold != source.gold:
+        differs.append("gold")
+    return differs
+
+
+def _not_imported(line: int, source: Annotation, differs: list[str], named: str | None) -> str:
+    annotator = source.annotator.get_username() if source.annotator_id else None
+    whose = (
+        _("%(name)s's reading") % {"name": annotator}
+        if annotator
+        else _("the %(origin)s reading") % {"origin": source.get_origin_display().lower()}
+    )
+    return _(
+        "line %(line)s: not imported: a copy of %(whose)s of statement %(number)s (annotation %(id)s) "
+        "with a different %(parts)s, credited to %(named)s (an import never puts another user's name on a "
+        "reading, nor overwrites a reading that differs)"
+    ) % {
+        "line": line,
+        "whose": whose,
+        "number": source.statement.number,
+        "id": source.pk,
+        "parts": ", ".join(differs),
+        "named": named or _("nobody"),
+    }
 
 
 def _create_user(user_model, username: str):

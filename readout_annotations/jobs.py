@@ -276,7 +276,7 @@ def run_export(job: Job, progress: Progress) -> dict:
         progress.total = selected.count()
         rows = records.all_records(selected)
     else:
-        progress.total = export_size(everything, slugs, job.user)
+        progress.total = records.export_count(all=everything, readouts=slugs, user=job.user)
         rows = records.export_records(all=everything, readouts=slugs, user=job.user)
     with tempfile.TemporaryFile("w+b") as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -290,21 +290,6 @@ def run_export(job: Job, progress: Progress) -> dict:
         stream.detach()
     progress.total = count
     return {"records": count, "format": parameters.get("format", "jsonl")}
-
-
-def export_size(everything: bool, slugs: list[str], user) -> int:
-    """How many records an export writes (one query)."""
-    from .models import Annotation, Statement
-
-    statements = Statement.objects.all()
-    if slugs:
-        statements = statements.filter(readout__slug__in=slugs)
-    if not everything:
-        return statements.count()
-    annotations = Annotation.objects.visible_to(user)
-    if slugs:
-        annotations = annotations.filter(statement__readout__slug__in=slugs)
-    return annotations.count()
 
 
 def _read_input(entry: dict) -> bytes:
@@ -375,8 +360,10 @@ def run_import_annotations(job: Job, progress: Progress) -> dict:
     return {
         "created": result.created,
         "updated": result.updated,
+        "unchanged": result.unchanged,
         "skipped": result.skipped,
         "users_created": result.users_created,
+        "not_imported": result.not_imported,
     }
 
 

@@ -25,21 +25,22 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from . import attribution, stance_rules
+from . import attribution, lexicon, stance_rules
 from .conf import app_settings
+from .stance_rules import NewTarget
 
 
 @dataclass
 class ProposedStance:
     """A stance of a proposed reading.
 
-    ``target`` is a ``Target``, or a ``str``: the name of a target to propose (its slug is
-    ``slugify(name)``; a target with that slug is reused, else one is created with status
-    ``proposed`` and ``proposed_by_machine`` the proposer's name; a target an annotator proposed
-    is private to them, and the stance is then dropped). ``stance`` is a
+    ``target`` is a ``Target``, a ``str``: the name of a target to propose (its slug is
+    ``slugify(name)``), or a :class:`~readout_annotations.stance_rules.NewTarget`: a target to
+    propose with its slug, kind, aliases and description. A target with that slug is reused,
+    else one is created with status ``proposed`` and ``proposed_by_machine`` the proposer's name;
+    a target an annotator proposed is private to them, and the stance is then dropped. ``stance`` is a
     ``StanceValue`` (``favor``, ``against``, ``none``); ``note`` says why (at most 500 code
     points are kept).
     """
@@ -85,8 +86,10 @@ class Proposer:
 class RuleProposer(Proposer):
     """The built-in rules: speakers from :mod:`~readout_annotations.attribution`, stances from
     :mod:`~readout_annotations.stance_rules` for statements with a proposed speaker (narration
-    never gets a stance). No network access. In a database without a confirmed target matching
-    a speech statement, targets are proposed from its words (cold start)."""
+    never gets a stance). No network access. Targets of the starter lexicon
+    (:mod:`~readout_annotations.lexicon`) that the database lacks are proposed where a statement
+    names them; where a speech statement names no target of the database, new targets are also
+    proposed from its words (cold start)."""
 
     name = attribution.MACHINE_NAME
     label = _("built-in rules")
@@ -96,45 +99,52 @@ class RuleProposer(Proposer):
         return f"{attribution.MACHINE_VERSION}+stances.{stance_rules.VERSION}"
 
     def propose(self, readout) -> list[Reading]:
-        from .models import Speaker, Target
+        from .models import ReviewStatus, Speaker, Target
 
         annotations = attribution.proposals_for_readout(readout)
         # Confirmed targets and machine proposals: never a target an annotator proposed, which
         # only that annotator (and reviewers) may see.
         targets = list(Target.objects.usable_by(None))
-        index = stance_rules.TargetIndex.from_targets(targets, key=lambda t: t.pk)
+        known = stance_rules.TargetIndex.from_targets(targets, key=lambda t: t.pk)
+        starter = lexicon.starter_index_entries(known, {t.slug for t in targets})
+        index = stance_rules.TargetIndex([*known.targets.values(), *starter])
         by_pk = {t.pk: t for t in targets}
         speaker_ids = {a.speaker_id for a in annotations if a.speaker_id is not None}
         speakers = Speaker.objects.filter(pk__in=speaker_ids).prefetch_related("members")
         countries = {s.pk: _countries(s, readout.text) for s in speakers} if speaker_ids else {}
         context = stance_rules.Context(readout_countries=stance_rules.readout_countries(readout.text))
-        proposed: dict[str, str] = {}  # new targets proposed so far in this readout: slug -> name
+        confirmed = {t.pk for t in targets if t.status == ReviewStatus.CONFIRMED}
+        rules = stance_rules.ReadoutStances(index, context, confirmed)
         readings = []
         for annotation in annotations:
             text = annotation.statement.text
             stances: list[ProposedStance] = []
-            if annotation.attribution != "narration":
-                context.speaker_countries = countries.get(annotation.speaker_id, ())
-                found = stance_rules.find_stances(text, index, context)
-                stances = [ProposedStance(by_pk.get(s.target) or s.target[1], s.stance, s.note) for s in found]
-                if not found:
-                    for s in stance_rules.propose_targets(text, index, context):
-                        slug = slugify(s.target)[:120]
-                        if slug and len(s.target) <= 200:
-                            stances.append(ProposedStance(proposed.setdefault(slug, s.target), s.stance, s.note))
-                    new = [name for name in proposed.values() if ("new", name) not in index.targets]
-                    if new:  # later statements find them by name, as a later readout will
-                        extra = [stance_rules.TargetInfo(("new", name), name) for name in new]
-                        index = stance_rules.TargetIndex([*index.targets.values(), *extra])
-            stance_rules.remember_countries(context, text)
+            if annotation.attribution == "narration":
+                rules.narration(text)
+            else:
+                for s in rules.speech(text, countries.get(annotation.speaker_id, ())):
+                    if isinstance(s.target, tuple):  # ("new", name): proposed earlier in this readout
+                        target = s.target[1]
+                    elif s.new_target or isinstance(s.target, NewTarget):
+                        target = s.target
+                    else:
+                        target = by_pk[s.target]
+                    stances.append(ProposedStance(target, s.stance, s.note))
             readings.append(Reading(annotation, _one_per_target(stances)))
         return readings
+
+
+def _target_slug(target) -> str:
+    """The slug a proposed stance's target has or will have."""
+    if isinstance(target, NewTarget):
+        return target.slug[:120]
+    return stance_rules.target_slug(target)
 
 
 def _one_per_target(stances: list[ProposedStance]) -> list[ProposedStance]:
     seen, kept = set(), []
     for stance in stances:
-        key = stance.target.pk if hasattr(stance.target, "pk") else slugify(stance.target)
+        key = stance.target.pk if hasattr(stance.target, "pk") else _target_slug(stance.target)
         if key not in seen:
             seen.add(key)
             kept.append(stance)
@@ -217,11 +227,14 @@ def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> in
             annotation.machine_version = str(proposer.version)[:100]
         Annotation.objects.bulk_create([r.annotation for r in readings])
         written += len(readings)
-        names = {}
+        names: dict[str, NewTarget] = {}
         for reading in readings:
             for stance in reading.stances:
-                if isinstance(stance.target, str):
-                    names.setdefault(slugify(stance.target)[:120], stance.target)
+                if isinstance(stance.target, NewTarget):
+                    names.setdefault(stance.target.slug[:120], stance.target)
+                elif isinstance(stance.target, str):
+                    slug = _target_slug(stance.target)
+                    names.setdefault(slug, NewTarget(slug, stance.target))
         names.pop("", None)
         targets = {}
         if names:
@@ -230,11 +243,14 @@ def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> in
             missing = [
                 Target(
                     slug=slug,
-                    name=name[:200],
+                    name=new.name[:200],
+                    kind=new.kind,
+                    aliases=list(new.aliases),
+                    description=new.description,
                     status=ReviewStatus.PROPOSED,
                     proposed_by_machine=proposer.name[:200],
                 )
-                for slug, name in names.items()
+                for slug, new in names.items()
                 if slug not in targets
             ]
             if missing:
@@ -250,7 +266,11 @@ def create_proposals(readout, proposers: Sequence[Proposer] | None = None) -> in
         stances, seen = [], set()
         for reading in readings:
             for stance in reading.stances:
-                target = targets.get(slugify(stance.target)[:120]) if isinstance(stance.target, str) else stance.target
+                target = (
+                    targets.get(_target_slug(stance.target))
+                    if isinstance(stance.target, str | NewTarget)
+                    else stance.target
+                )
                 if target is None or (reading.annotation.uuid, target.pk) in seen:
                     continue
                 seen.add((reading.annotation.uuid, target.pk))

@@ -29,8 +29,9 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -79,8 +80,23 @@ WRITABLE_FIELDS = (
 )
 
 
-#: Rows per batch: one query reads a batch's rows, one more its stances.
-BATCH = 1000
+class Record(dict):
+    """A canonical record (a ``dict`` with the keys of ``RECORD_FIELDS``) that also carries
+    ``annotation_id``: the primary key of the annotation it was read from (None for a statement
+    without a reading). The id is not one of the record's fields, so no format writes it unless it
+    names readings by id (Label Studio's export gives it as the annotation's ``id``, which Label
+    Studio keeps as ``import_id``; see ``formats.labelstudio``)."""
+
+    __slots__ = ("annotation_id",)
+
+    def __init__(self, fields: dict, annotation_id: int | None = None) -> None:
+        super().__init__(fields)
+        self.annotation_id = annotation_id
+
+
+#: Rows per batch: one query reads a batch's rows, one more its stances (2,000 read a million
+#: annotations 5-15 % faster than 1,000; memory stays a few MB).
+BATCH = 2000
 
 _STATEMENT_COLUMNS = ("readout__slug", "number", "paragraph", "start", "end", "text")
 _READING_COLUMNS = (
@@ -108,7 +124,7 @@ def _columns(model) -> tuple[str, ...]:
     return ("statement_id", *(f"statement__{c}" for c in _STATEMENT_COLUMNS), *_READING_COLUMNS, username)
 
 
-def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, int, int | None, int | None]]:
+def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[Record, int, int | None, int | None]]:
     """Canonical records built from rows: ``(record, statement id, annotation id, version)`` each.
 
     ``queryset``, ordered as the records should come, is either a ``Statement`` queryset (one
@@ -121,12 +137,8 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
     """
     model = queryset.model
     hide_gold_of = None if reader is None or is_reviewer(reader) else reader.pk
-    rows = queryset.prefetch_related(None).values_list(*_columns(model)).iterator(chunk_size=batch)
     using = queryset.db
-    while True:
-        chunk = list(islice(rows, batch))
-        if not chunk:
-            return
+    for chunk in _row_chunks(queryset.prefetch_related(None).values_list(*_columns(model)), batch):
         stances = _stances(using, [row[7] for row in chunk if row[7] is not None])
         for row in chunk:
             (statement_id, readout, number, paragraph, start, end, text, pk, speaker, speaker_name) = row[:10]
@@ -134,63 +146,91 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
             if pk is not None and hide_gold_of is not None and annotator_id != hide_gold_of and gold:
                 pk = None
             if pk is None:
-                record = {
+                record = Record(
+                    {
+                        "readout": readout,
+                        "statement": number,
+                        "paragraph": paragraph,
+                        "start": start,
+                        "end": end,
+                        "text": text,
+                        "speaker": None,
+                        "speaker_name": None,
+                        "attribution": None,
+                        "mode": None,
+                        "cue": None,
+                        "stances": [],
+                        "annotator": None,
+                        "origin": None,
+                        "model_name": None,
+                        "model_version": None,
+                        "gold": False,
+                    }
+                )
+                yield record, statement_id, None, None
+                continue
+            human = origin == Origin.HUMAN
+            record = Record(
+                {
                     "readout": readout,
                     "statement": number,
                     "paragraph": paragraph,
                     "start": start,
                     "end": end,
                     "text": text,
-                    "speaker": None,
-                    "speaker_name": None,
-                    "attribution": None,
-                    "mode": None,
-                    "cue": None,
-                    "stances": [],
-                    "annotator": None,
-                    "origin": None,
-                    "model_name": None,
-                    "model_version": None,
-                    "gold": False,
-                }
-                yield record, statement_id, None, None
-                continue
-            human = origin == Origin.HUMAN
-            record = {
-                "readout": readout,
-                "statement": number,
-                "paragraph": paragraph,
-                "start": start,
-                "end": end,
-                "text": text,
-                "speaker": speaker,
-                "speaker_name": speaker_name,
-                "attribution": attribution,
-                "mode": mode or None,
-                "cue": cue,
-                "stances": stances.get(pk, []),
-                "annotator": row[19],
-                "origin": origin,
-                "model_name": None if human else machine_name or None,
-                "model_version": None if human else machine_version or None,
-                "gold": gold,
-            }
+                    "speaker": speaker,
+                    "speaker_name": speaker_name,
+                    "attribution": attribution,
+                    "mode": mode or None,
+                    "cue": cue,
+                    "stances": stances.get(pk, []),
+                    "annotator": row[19],
+                    "origin": origin,
+                    "model_name": None if human else machine_name or None,
+                    "model_version": None if human else machine_version or None,
+                    "gold": bool(gold),  # the driver's value: SQLite and MariaDB give 0 or 1
+                },
+                pk,
+            )
             yield record, statement_id, pk, version
 
 
+def _row_chunks(rows: QuerySet, batch: int) -> Iterator[list[tuple]]:
+    """The rows of a ``values_list`` queryset, at most ``batch`` at a time, as the database
+    driver gives them, through a server-side cursor where the database has one (as
+    ``iterator(chunk_size=batch)`` reads them, without its per-row converters: of the columns
+    ``read`` and ``_stances`` fetch only booleans have one, and ``read`` makes those ``bool``)."""
+    chunked = not connections[rows.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    compiler = rows.query.get_compiler(using=rows.db)
+    return compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=batch)
+
+
 def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
-    """The stances of these annotations, each list sorted by target slug, in one query."""
+    """The stances of these annotations, each list sorted by target slug, in one query.
+
+    The query is written out rather than built with ``filter(annotation_id__in=...)``: Django
+    prepares every value of an ``IN`` list one by one, which cost more than reading the rows."""
     grouped: dict[int, list[dict]] = {}
     if not annotation_ids:
         return grouped
-    rows = (
-        Stance.objects.using(using)
-        .filter(annotation_id__in=annotation_ids)
-        .order_by("annotation_id", "target__slug")
-        .values_list("annotation_id", "target__slug", "target__name", "stance")
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    stance, target = Stance._meta, Target._meta
+    column = {name: quote(stance.get_field(name).column) for name in ("annotation", "target", "stance")}
+    marks = ", ".join(["%s"] * len(annotation_ids))
+    sql = (
+        f"SELECT s.{column['annotation']}, t.{quote(target.get_field('slug').column)}, "
+        f"t.{quote(target.get_field('name').column)}, s.{column['stance']} "
+        f"FROM {quote(stance.db_table)} s INNER JOIN {quote(target.db_table)} t "
+        f"ON s.{column['target']} = t.{quote(target.pk.column)} "
+        f"WHERE s.{column['annotation']} IN ({marks}) "
+        f"ORDER BY s.{column['annotation']}, t.{quote(target.get_field('slug').column)}"
     )
-    for annotation_id, slug, name, stance in rows:
-        entry = {"target": slug, "target_name": name, "stance": stance}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, annotation_ids)
+        rows = cursor.fetchall()
+    for annotation_id, slug, name, value in rows:
+        entry = {"target": slug, "target_name": name, "stance": value}
         if annotation_id in grouped:
             grouped[annotation_id].append(entry)
         else:
@@ -198,8 +238,8 @@ def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
     return grouped
 
 
-def records_of(queryset, *, reader=None) -> Iterator[dict]:
-    """The records of ``read``, without the ids."""
+def records_of(queryset, *, reader=None) -> Iterator[Record]:
+    """The records of ``read`` (each knows its ``annotation_id``), without the other ids."""
     for record, _statement, _annotation, _version in read(queryset, reader=reader):
         yield record
 
@@ -260,7 +300,7 @@ def all_records(annotations: QuerySet | None = None) -> Iterator[dict]:
 
 def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> Iterator[dict]:
     """The records an export writes, streamed: the gold reading of every statement (or the
-    statement unread), or with ``all`` every annotation.
+    statement unread), or with ``all`` every annotation; ``readouts``: only these slugs.
 
     With a ``user`` (the API), only what that user may see (blind annotation): everything for a
     reviewer; for anyone else their own annotations, and the gold reading only where it is theirs.
@@ -270,16 +310,33 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
     whole table of annotations by readout and statement would make the database sort them all
     before the first row comes out).
     """
+    statements, annotations = _export_selection(all, readouts, user)
+    if annotations is None:
+        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+    read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
+    return _in_batches(annotations, read_ones)
+
+
+def export_count(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> int:
+    """How many records ``export_records`` with the same arguments writes (one query)."""
+    statements, annotations = _export_selection(all, readouts, user)
+    return statements.count() if annotations is None else annotations.count()
+
+
+def _export_selection(all: bool, readouts: Iterable[str], user) -> tuple[QuerySet, QuerySet | None]:
+    """The statements an export covers and, with ``all``, the annotations it writes (one record
+    each; None without ``all``: then one record per statement)."""
     slugs = list(readouts)
     statements = Statement.objects.all()
     if slugs:
         statements = statements.filter(readout__slug__in=slugs)
     if not all:
-        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+        return statements, None
     reviewer = user is None or is_reviewer(user)
     annotations = Annotation.objects.all() if reviewer else Annotation.objects.visible_to(user)
-    read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
-    return _in_batches(annotations, read_ones)
+    if slugs:
+        annotations = annotations.filter(statement__readout__slug__in=slugs)
+    return statements, annotations
 
 
 def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[dict]:

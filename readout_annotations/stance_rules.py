@@ -32,10 +32,13 @@ unbreakable" is favor). Country and region targets named by a bare name ("China"
 read only where a none cue frames them (topics discussed); praise of a country's role is found
 through the target's own wordings.
 
-**Cold start.** :func:`propose_targets` proposes new targets where no known one is found: the
-relationship of the pair above, and the noun phrase that is the object of a stance predicate
-("support for Ukraine", "the immediate lifting of import restrictions"), with its slug
-(:func:`django.utils.text.slugify` of the name).
+**Cold start.** :mod:`readout_annotations.lexicon` adds the starter targets (keyed by
+:class:`NewTarget`) to the index after the database's. :func:`propose_targets` proposes new
+targets where no confirmed one is found (:class:`ReadoutStances` runs both, statement by
+statement): the relationship of the pair above, named one way (:data:`PAIR_ORDER`), and the noun
+phrase that is the object of a stance predicate ("support for Ukraine", "the immediate lifting of
+import restrictions"), shaped as a target name (:func:`_shape_object`), with its slug
+(:func:`target_slug`).
 
 Each :class:`StanceProposal` keeps the rule it came from and the words it rests on (its
 :attr:`~StanceProposal.note`, stored in ``Stance.note``). Offsets are code points of the text
@@ -48,11 +51,13 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.utils.text import slugify
+
 #: Stored in the built-in proposer's ``machine_version``; bump it when the rules change.
-VERSION = "1"
+VERSION = "2"
 
 FAVOR = "favor"
 AGAINST = "against"
@@ -240,6 +245,52 @@ COUNTRIES: dict[str, tuple[str, ...]] = {
     "Mongolia": ("mongolia", "mongolian", "蒙古"),
     "Cuba": ("cuba", "cuban", "古巴"),
     "Venezuela": ("venezuela", "venezuelan", "委内瑞拉"),
+    "Afghanistan": ("afghanistan", "afghan", "阿富汗"),
+    "Iraq": ("iraq", "iraqi", "伊拉克"),
+    "Palestine": ("palestine", "palestinian", "state of palestine", "巴勒斯坦"),
+    "Qatar": ("qatar", "qatari", "卡塔尔"),
+    "UAE": ("uae", "united arab emirates", "emirati", "阿联酋", "阿聯酋"),
+    "Belgium": ("belgium", "belgian", "比利时"),
+    "Austria": ("austria", "austrian", "奥地利"),
+    "Sweden": ("sweden", "swedish", "瑞典"),
+    "Finland": ("finland", "finnish", "芬兰"),
+    "Denmark": ("denmark", "danish", "丹麦"),
+    "Ireland": ("ireland", "irish", "爱尔兰"),
+    "Portugal": ("portugal", "portuguese", "葡萄牙"),
+    "Czech Republic": ("czech republic", "czechia", "czech", "捷克"),
+    "Romania": ("romania", "romanian", "罗马尼亚"),
+    "Bulgaria": ("bulgaria", "bulgarian", "保加利亚"),
+    "Croatia": ("croatia", "croatian", "克罗地亚"),
+    "Estonia": ("estonia", "estonian", "爱沙尼亚"),
+    "Cambodia": ("cambodia", "cambodian", "柬埔寨"),
+    "Laos": ("laos", "lao", "老挝"),
+    "Myanmar": ("myanmar", "burma", "缅甸"),
+    "Bangladesh": ("bangladesh", "bangladeshi", "孟加拉国"),
+    "Sri Lanka": ("sri lanka", "sri lankan", "斯里兰卡"),
+    "Nepal": ("nepal", "nepalese", "尼泊尔"),
+    "Uzbekistan": ("uzbekistan", "uzbek", "乌兹别克斯坦"),
+    "Kyrgyzstan": ("kyrgyzstan", "kyrgyz", "吉尔吉斯斯坦"),
+    "Tajikistan": ("tajikistan", "tajik", "塔吉克斯坦"),
+    "Turkmenistan": ("turkmenistan", "turkmen", "土库曼斯坦"),
+    "Azerbaijan": ("azerbaijan", "azerbaijani", "阿塞拜疆"),
+    "Armenia": ("armenia", "armenian", "亚美尼亚"),
+    "Moldova": ("moldova", "moldovan", "摩尔多瓦"),
+    "Chile": ("chile", "chilean", "智利"),
+    "Peru": ("peru", "peruvian", "秘鲁"),
+    "Colombia": ("colombia", "colombian", "哥伦比亚"),
+    "Algeria": ("algeria", "algerian", "阿尔及利亚"),
+    "Morocco": ("morocco", "moroccan", "摩洛哥"),
+    "Tunisia": ("tunisia", "tunisian", "突尼斯"),
+    "Libya": ("libya", "libyan", "利比亚"),
+    "Sudan": ("sudan", "sudanese", "苏丹"),
+    "Angola": ("angola", "angolan", "安哥拉"),
+    "Tanzania": ("tanzania", "tanzanian", "坦桑尼亚"),
+    "Zimbabwe": ("zimbabwe", "zimbabwean", "津巴布韦"),
+    "Ghana": ("ghana", "ghanaian", "加纳"),
+    "Senegal": ("senegal", "senegalese", "塞内加尔"),
+    "Yemen": ("yemen", "yemeni", "也门"),
+    "Kuwait": ("kuwait", "kuwaiti", "科威特"),
+    "Oman": ("oman", "omani", "阿曼"),
 }
 
 _COUNTRY_OF: dict[str, str] = {}
@@ -292,9 +343,11 @@ def relationship_pair(name: str) -> frozenset[str] | None:
     return None
 
 
-#: The order of the countries in a proposed relationship's name, where the text does not write
-#: the pair itself: these first, in this order, then alphabetical ("China-US", "US-France").
-PAIR_ORDER = ("China", "US", "UK", "EU")
+#: The order of the countries in a proposed relationship's name, whatever the order in the text
+#: ("Japan-China relations" and "Sino-Japanese relations" are both "China-Japan relations"):
+#: these first, in this order, then alphabetical ("Russia-China", "China-US", "UK-US",
+#: "US-France", "China-Lithuania"). One relationship, one target.
+PAIR_ORDER = ("Russia", "China", "UK", "US", "France", "EU")
 
 
 def ordered_pair(a: str, b: str) -> tuple[str, str]:
@@ -303,9 +356,24 @@ def ordered_pair(a: str, b: str) -> tuple[str, str]:
     return tuple(sorted((a, b), key=lambda c: (rank.get(c, len(rank)), c)))
 
 
-def relationship_name(first: str, second: str) -> str:
-    """The name a proposed relationship target gets: ``"China-US relations"``."""
-    return f"{first}-{second} relations"
+def relationship_name(first: str, second: str, noun: str = "relations") -> str:
+    """The name a proposed relationship target gets: ``"China-US relations"``, or with ``noun``
+    ``"alliance"`` (where the readout names the pair's relationship so) ``"US-ROK alliance"``."""
+    return f"{first}-{second} {noun}"
+
+
+_ALLIANCE_RE = re.compile(r"(?<![a-z])alliance(?![a-z])")
+
+
+def _relation_noun(folded: str, pair: tuple[str, str]) -> str:
+    """``"alliance"`` where the statement writes the pair joined before "alliance" ("U.S.-ROK
+    alliance", "the Japan-US alliance"), else ``"relations"``."""
+    for m in _ALLIANCE_RE.finditer(folded):
+        before = folded[max(0, m.start() - 60) : m.start()]
+        named = [(c.end(), _COUNTRY_OF[c.group()]) for c in _COUNTRY_RE.finditer(before)]
+        if len(named) >= 2 and named[-1][0] >= len(before) - 1 and {named[-1][1], named[-2][1]} == set(pair):
+            return "alliance"
+    return "relations"
 
 
 # --------------------------------------------------------------------------- cues
@@ -357,6 +425,8 @@ NONE_CUES = _phrases(
     交換了意見, 交换了看法, 交換了看法, 交换意见, 密切关注, 密切關注
     """
 )
+#: Favor cues that are against a target that is a problem (:attr:`NewTarget.problem`).
+TACKLING_CUES = frozenset(_phrases("address, addressing, tackle, tackling"))
 #: Words of blame: a target they qualify (just before it or inside its wording) is against.
 BLAME_WORDS = _phrases(
     """
@@ -422,6 +492,7 @@ _RELATION_WORDS_RE = _literal_pattern(
         "cooperation",
         "cooperate",
         "partnership",
+        "alliance",
         "friendship",
         "work with",
         "work together",
@@ -474,9 +545,25 @@ class StanceProposal:
         return f"{self.rule}: {self.words}"[:500]
 
 
+@dataclass(frozen=True)
+class NewTarget:
+    """A target to propose with all its fields (a starter lexicon entry,
+    :mod:`readout_annotations.lexicon`): ``slug`` (at most 120 characters), ``name`` (at most
+    200), ``kind`` (a ``Target.kind`` value), ``aliases`` and ``description``."""
+
+    slug: str
+    name: str
+    kind: str = "issue"
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    #: A problem speakers address, fight or tackle (terrorism, fentanyl trafficking): the cues of
+    #: :data:`TACKLING_CUES` are against it, not for it.
+    problem: bool = False
+
+
 def _is_bare_place(info: TargetInfo, name: str) -> bool:
     """A country named by its name ("China", "中国") or a region by a proper name ("the Sahel")."""
-    if info.kind == "actor":
+    if info.kind in ("actor", "institution"):
         return country_of(name) is not None
     return info.kind == "region" and not _lowercase_words(name)
 
@@ -531,6 +618,10 @@ class TargetIndex:
             found.append(info.parent)
             info = self.targets.get(info.parent)
         return found
+
+    def folded_names(self) -> frozenset[str]:
+        """Every name and alias of the index, folded (:func:`fold_name`)."""
+        return frozenset(self._by_name)
 
     def names_in(self, folded: str) -> list[tuple[int, int, object, bool]]:
         """``(start, end, key, bare_place)`` in folded text, leftmost-longest, no overlaps."""
@@ -708,12 +799,10 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
     relation = _RELATION_WORDS_RE.search(folded) if _RELATION_WORDS_RE else None
     own = context.speaker_countries
     distinct = list(dict.fromkeys(c for _, c in countries_in(folded)))
-    # "China is ready to work with France", "Russian-Chinese relations": the two countries named,
-    # in the order written where the text joins them ("Russian-Chinese"), else in PAIR_ORDER.
+    # "China is ready to work with France", "Russian-Chinese relations": the two countries named.
     named = None
     if relation and len(distinct) >= 2 and (not own or own[0] in distinct[:2]):
-        joined = _joined(folded, distinct[0], distinct[1])
-        named = (distinct[0], distinct[1]) if joined else ordered_pair(distinct[0], distinct[1])
+        named = ordered_pair(distinct[0], distinct[1])
     if _GENERIC_RELATION_RE is not None:
         generic = _GENERIC_RELATION_RE.search(folded)
         pair = None if generic is None else named or (p and ordered_pair(*p) if (p := _pair(folded, context)) else None)
@@ -736,21 +825,6 @@ def _relationship_mentions(folded: str, context: Context) -> list[tuple[int, int
     return found
 
 
-def _joined(folded: str, first: str, second: str) -> bool:
-    """Whether the first wordings of two countries stand side by side ("russian chinese")."""
-    spans = {}
-    for m in _COUNTRY_RE.finditer(folded):
-        spans.setdefault(_COUNTRY_OF[m.group()], (m.start(), m.end()))
-        if first in spans and second in spans:
-            break
-    return (
-        first in spans
-        and second in spans
-        and spans[second][0] == spans[first][1] + 1
-        and folded[spans[first][1]] == " "
-    )
-
-
 def find_stances(text: str, index: TargetIndex, context: Context | None = None) -> list[StanceProposal]:
     """The stances a speaker's statement ``text`` takes on known targets, one per target, in order.
 
@@ -766,12 +840,18 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
 
     taken: list[tuple[int, int]] = []  # spans of names taken, in order, never overlapping
     for start, end, key, bare in index.names_in(folded):
-        if _part_of_longer_name(text, positions[end]):
+        if _part_of_longer_name(text, positions[end], folded, end):
             continue
         stance, cue = _side(folded, start, end, cues)
-        if bare and stance != NONE:
+        role = _ROLE_RE.match(folded, end) if bare else None
+        if role is not None and stance == FAVOR:
+            # Praise of a country's role is favor toward the country ("Russia's growing role").
+            cue = cue or role.group().strip()
+        elif bare and stance != NONE:
             continue
         taken.append((start, end))
+        if stance == FAVOR and getattr(key, "problem", False) and cue in TACKLING_CUES:
+            stance = AGAINST  # "addressing shipments of fentanyl"
         if key not in found:
             rule = f"name-{stance}"
             found[key] = StanceProposal(key, stance, rule, _why(cue, words(start, end)))
@@ -790,20 +870,108 @@ def find_stances(text: str, index: TargetIndex, context: Context | None = None) 
     return list(found.values())
 
 
+#: A country's role after its bare name: "Russia's growing role in the world".
+_ROLE_RE = re.compile(r"'s (?:[a-z-]+ ){0,3}role(?![a-z])")
+
+
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """Whether ``start:end`` overlaps one of ``spans`` (ordered, not overlapping each other)."""
     i = bisect.bisect_right(spans, (start, len(spans) and spans[-1][1] + end + 1))
     return (i > 0 and spans[i - 1][1] > start) or (i < len(spans) and spans[i][0] < end)
 
 
-def _part_of_longer_name(text: str, end: int) -> bool:
+#: Nouns after a target's name that make it part of another thing's name: "the G20 summit" is
+#: an event, not the G20; "a free trade agreement" an agreement, not free trade.
+EVENT_HEADS = frozenset(
+    _phrases(
+        """
+    summit, summits, agreement, agreements, treaty, accord, conference, forum, meeting, meetings,
+    ministerial, declaration, games, olympics, talks, zone, area
+    """
+    )
+)
+_NEXT_WORD_RE = re.compile(r" ?([a-z']+)")
+
+
+def _part_of_longer_name(text: str, end: int, folded: str = "", folded_end: int = 0) -> bool:
     """Whether a name ending at ``end`` goes on as a longer proper name ("President Xi" in
-    "President Xi Jinping"): a target's wording inside a person's name is not the target."""
-    return end + 1 < len(text) and text[end].isspace() and text[end + 1].isupper() and text[end - 1].isalpha()
+    "President Xi Jinping"): a target's wording inside a person's name is not the target; nor
+    is one before a noun of :data:`EVENT_HEADS` ("G20 summit", "free trade agreement")."""
+    if end + 1 < len(text) and text[end].isspace() and text[end + 1].isupper() and text[end - 1].isalpha():
+        return True
+    following = _NEXT_WORD_RE.match(folded, folded_end) if folded else None
+    return following is not None and following.group(1) in EVENT_HEADS
 
 
 def _why(cue: str, mention: str) -> str:
     return f"{cue} … {mention}" if cue else mention
+
+
+_POSSESSIVE_RE = re.compile(r"(?<=[^\W_])['\u2019](?:s(?![^\W_]))?")
+
+
+def target_slug(name: str) -> str:
+    """The slug of a proposed target's name: :func:`~django.utils.text.slugify` without the
+    possessive ("Lebanon's sovereignty" is ``lebanon-sovereignty``, "Russia's war against
+    Ukraine" ``russia-war-against-ukraine``), at most 120 characters."""
+    return slugify(_POSSESSIVE_RE.sub("", name))[:120]
+
+
+def _key_slug(key: object) -> str:
+    """The slug of a found target's key where the rules know it (a starter entry, an earlier
+    proposal), else ``""``."""
+    if isinstance(key, NewTarget):
+        return key.slug
+    if isinstance(key, tuple) and len(key) == 2 and key[0] == "new":
+        return target_slug(key[1])
+    return key if isinstance(key, str) else ""
+
+
+class ReadoutStances:
+    """The stance rules over one readout's statements, in order: what the built-in proposer runs.
+
+    ``index`` holds the known targets (the database's, then the starter lexicon's, keyed by
+    :class:`NewTarget`); ``confirmed`` the keys of those a reviewer confirmed; ``context`` the
+    readout's countries. For each statement call :meth:`speech` (a statement read as a
+    speaker's) or :meth:`narration`, in the readout's order. Where a speech statement names no
+    confirmed target, new targets are proposed from its words too (:func:`propose_targets`: a
+    starter target or an earlier proposal found in it does not settle what it is about), and
+    later statements find them by name, as a later readout will once they are stored.
+    """
+
+    def __init__(
+        self, index: TargetIndex, context: Context | None = None, confirmed: Collection[object] = frozenset()
+    ) -> None:
+        self.index = index
+        self.context = context or Context()
+        self.confirmed = confirmed
+        self._proposed: dict[str, str] = {}  # slug -> name of the targets proposed so far
+
+    def speech(self, text: str, speaker_countries: Sequence[str] = ()) -> list[StanceProposal]:
+        """The stances of a speaker's statement: on known and starter targets
+        (:func:`find_stances`), and where no known one is found, on new ones
+        (:func:`propose_targets`; ``new_target`` true, ``target`` the name, one per slug). The
+        ``speaker_countries`` are the speaker's canonical countries (a group's members')."""
+        self.context.speaker_countries = tuple(speaker_countries)
+        found = find_stances(text, self.index, self.context)
+        if not any(s.target in self.confirmed for s in found):
+            taken = {_key_slug(s.target) for s in found}
+            for proposal in propose_targets(text, self.index, self.context):
+                slug = target_slug(proposal.target)
+                if slug and slug not in taken and len(proposal.target) <= 200:
+                    taken.add(slug)
+                    name = self._proposed.setdefault(slug, proposal.target)
+                    found.append(StanceProposal(name, proposal.stance, proposal.rule, proposal.words, True))
+            new = [name for name in self._proposed.values() if ("new", name) not in self.index.targets]
+            if new:
+                extra = [TargetInfo(("new", name), name) for name in new]
+                self.index = TargetIndex([*self.index.targets.values(), *extra])
+        remember_countries(self.context, text)
+        return found
+
+    def narration(self, text: str) -> None:
+        """Narration gets no stance; its countries still count for the statements after it."""
+        remember_countries(self.context, text)
 
 
 # --------------------------------------------------------------------------- cold start
@@ -863,10 +1031,12 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     """New targets a speaker's statement takes a side on where no known target is found.
 
     Each result has ``new_target`` true and ``target`` the proposed name (slug it with
-    ``slugify``): the relationship of the statement's pair of countries, named "A-B relations"
-    (:func:`relationship_name`) when no target stands for it, and the noun phrase after a stance
-    predicate ("support for Ukraine" gives "Ukraine"; "the importance of continued support for
-    Ukraine" gives "support for Ukraine"), at most six words, without leading determiners.
+    :func:`target_slug`): the relationship of the statement's pair of countries, named "A-B
+    relations" or "A-B alliance" (:func:`relationship_name`) when no target stands for it; the
+    noun phrase after a stance predicate ("support for Ukraine" gives "Ukraine"; "the importance
+    of continued support for Ukraine" gives "support for Ukraine"), at most six words, shaped by
+    :func:`_shape_object`, and up to two objects coordinated with it; proper names of
+    institutions, agreements and events.
     """
     context = context or Context()
     folded, positions = _fold_statement(text)
@@ -875,7 +1045,7 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
     for start, end, pair, rule in _relationship_mentions(folded, context):
         if frozenset(pair) in index.relationships:
             continue
-        name = relationship_name(*pair)
+        name = relationship_name(*pair, _relation_noun(folded, pair))
         stance, cue = _side(folded, start, end, cues)
         proposals.setdefault(
             name.lower(),
@@ -883,29 +1053,44 @@ def propose_targets(text: str, index: TargetIndex, context: Context | None = Non
                 name, stance, f"new-{rule}-{stance}", _why(cue, text[positions[start] : positions[end]]), True
             ),
         )
+    known_spans = [(start, end) for start, end, _key, bare in index.names_in(folded) if not bare]
     if _OBJECT_RE is not None:
         covered = 0  # folded offset where the last phrase ended: "support for X" inside it is not another
         for m in _OBJECT_RE.finditer(folded):
             if m.start() < covered:
                 continue
-            phrase, phrase_end = _noun_phrase(text, positions, m.end())
-            covered = bisect.bisect_left(positions, phrase_end)
-            if phrase is None:
-                continue
-            if index.names_in(fold_name(phrase)) or not _is_topic(phrase):
-                continue
-            side = _OBJECT_PREDICATES[m.group()]
-            proposals.setdefault(
-                phrase.lower(), StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True)
-            )
+            predicate_side, at = _OBJECT_PREDICATES[m.group()], m.end()
+            for _ in range(3):  # the object and up to two coordinated ones: "X, Y and Z"
+                phrase, phrase_end = _noun_phrase(text, positions, at)
+                covered = bisect.bisect_left(positions, phrase_end)
+                if phrase is None:
+                    break
+                phrase, side = _shape_object(phrase, predicate_side, text, phrase_end)
+                known = phrase is None or _known(index, fold_name(phrase)) or not _is_topic(phrase)
+                if not known and not _overlaps(known_spans, at, covered):  # "ending the war" of "the war in Gaza"
+                    proposals.setdefault(
+                        phrase.lower(),
+                        StanceProposal(phrase, side, f"new-object-{side}", f"{m.group()} … {phrase}", True),
+                    )
+                conjunct = _CONJUNCT_RE.match(text, phrase_end)
+                if conjunct is None:
+                    break
+                at = bisect.bisect_left(positions, conjunct.end())
     for start, end in _proper_names(text):
         name = text[start:end]
         folded_start = bisect.bisect_left(positions, start)
-        if index.names_in(fold_name(name)) or fold_name(name) in proposals:
+        if _known(index, fold_name(name)) or fold_name(name) in proposals:
             continue
         stance, cue = _side(folded, folded_start, bisect.bisect_left(positions, end), cues)
         proposals.setdefault(fold_name(name), StanceProposal(name, stance, f"new-name-{stance}", _why(cue, name), True))
     return list(proposals.values())
+
+
+def _known(index: TargetIndex, folded: str) -> bool:
+    """Whether a folded phrase is a known target's name or holds one that is not a bare place
+    ("support for Ukraine" holds the country "Ukraine", which is a target only as a topic)."""
+    names = index.names_in(folded)
+    return any(not bare or (start, end) == (0, len(folded)) for start, end, _key, bare in names)
 
 
 #: Last words of a proper name that names a target (an institution, an agreement, an event).
@@ -1007,6 +1192,96 @@ def _noun_phrase(text: str, positions: Sequence[int], at: int) -> tuple[str | No
         tokens.pop()
     phrase = text[tokens[0][0] : tokens[-1][1]].rstrip(".")
     return (phrase if any(ch.isalpha() for ch in phrase) else None), tokens[-1][1]
+
+
+#: Words that open an object phrase but are themselves predicates: dropped, with "of" after
+#: them; those of this table turn the side ("the immediate lifting of import restrictions" is
+#: against the restrictions).
+_LEAD_PREDICATES: dict[str, str | None] = {
+    **dict.fromkeys(
+        _phrases(
+            """
+        bolstering, strengthening, deepening, promoting, advancing, expanding, enhancing, supporting,
+        developing, maintaining, implementing, upholding, safeguarding, protecting, preserving,
+        consolidating, improving, stabilizing, stabilising, importance, continuation, success
+        """
+        )
+    ),
+    **dict.fromkeys(
+        _phrases(
+            """
+        ending, lifting, stopping, halting, opposing, combating, combatting, countering, fighting,
+        removing, removal, rejecting, abandoning
+        """
+        ),
+        AGAINST,
+    ),
+}
+#: Nouns named after what they are of or in, as target names are: "the discharge of ALPS-treated
+#: water" is "ALPS-treated water discharge", "the war in Gaza" "Gaza war".
+_INVERTED_HEADS = frozenset(
+    _phrases(
+        """
+    discharge, release, withdrawal, reunification, settlement, denuclearization, denuclearisation,
+    war, conflict, crisis, reconstruction, occupation, invasion, policy
+    """
+    )
+)
+#: Object phrases that name no target of their own.
+_GENERIC_OBJECTS = frozenset(
+    _phrases(
+        """
+    relations, relationship, ties, cooperation, relations and cooperation, issues, issue, matters,
+    situation, efforts, work, progress, importance, the importance, views, developments, areas,
+    fields, talks, discussions, exchanges, consensus, agreement, common understanding, common
+    understandings, understandings
+    """
+    )
+)
+_RELATION_HEADS = frozenset(("relationship", "relation", "ties", "relations"))
+_CAPITALISED = r"[A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}"
+_BETWEEN_RE = re.compile(rf"\s+between (?:the )?({_CAPITALISED}) and (?:the )?({_CAPITALISED})")
+_IN_PLACE_RE = re.compile(rf"\s+in (?:the )?({_CAPITALISED})")
+
+
+#: A coordinated object after an object phrase: ", and the X", " and to the X", " and NATO" (a
+#: determiner or a capital must follow, so "defense and security priorities" stays one phrase).
+_CONJUNCT_RE = re.compile(r",? (?:and|or|as well as) (?:(?:for|to) )?(?=(?:the|its|their|our|a|an) |[A-Z])")
+
+
+def _shape_object(phrase: str, side: str, text: str, end: int) -> tuple[str | None, str]:
+    """``(name, side)``: the target name an object phrase gives, or None for a generic one.
+
+    A leading predicate word is dropped (:data:`_LEAD_PREDICATES`, which may turn the side);
+    relationship nouns become "relations" ("the transatlantic relationship" is "transatlantic
+    relations"); "ceasefire between Israel and Lebanon" is "Israel-Lebanon ceasefire" (the
+    countries in :data:`PAIR_ORDER`); the heads of :data:`_INVERTED_HEADS` go after what they
+    are of or in. ``end`` is where the phrase ends in ``text``; the patterns there read at most a
+    few words."""
+    words = phrase.split()
+    while len(words) > 1 and words[0].lower() in _LEAD_PREDICATES:
+        side = _LEAD_PREDICATES[words[0].lower()] or side
+        words = words[1:]
+        while len(words) > 1 and (words[0].lower() == "of" or words[0].lower() in _LEADING):
+            words = words[1:]
+    if words and words[-1].lower() in _RELATION_HEADS:
+        words[-1] = "relations"
+    lowered = " ".join(words).lower()
+    if not words or lowered in _GENERIC_OBJECTS or lowered in _LEAD_PREDICATES:
+        return None, side
+    possessive = words[0].lower().replace("\u2019", "'").endswith(("'s", "s'"))
+    owner = words[:1] if len(words) >= 4 and possessive else []  # "Lebanon's policy of ..."
+    rest = words[len(owner) :]
+    if len(rest) >= 3 and rest[0].lower() in _INVERTED_HEADS and rest[1].lower() == "of":
+        words = [*owner, *rest[2:], rest[0].lower()]
+    elif len(words) == 1 and words[0].lower() in _INVERTED_HEADS and (place := _IN_PLACE_RE.match(text, end)):
+        words = [place.group(1).rstrip("."), words[0].lower()]
+    between = _BETWEEN_RE.match(text, end)
+    if between:
+        a, b = country_of(between.group(1).rstrip(".")), country_of(between.group(2).rstrip("."))
+        if a and b and a != b:
+            words = ["-".join(ordered_pair(a, b)), *words]
+    return " ".join(words), side
 
 
 def _skip_spaces(text: str, i: int) -> int:

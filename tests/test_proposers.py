@@ -78,6 +78,33 @@ def test_cold_start_targets_are_proposed_for_review(vocabulary):
     assert triples(again) == {(1, "ceasefire", "favor")}
 
 
+def test_starter_targets_are_proposed_with_their_fields(vocabulary):
+    readout = make_readout("cold", "Xi said China supports multilateralism and opposes the Cold War mentality.")
+    proposers.create_proposals(readout)
+    assert triples(readout) == {
+        (1, "united-nations-multilateralism", "favor"),
+        (1, "cold-war-mentality", "against"),
+    }
+    new = Target.objects.get(slug="united-nations-multilateralism")
+    assert (new.name, new.kind, new.status, new.proposed_by_machine) == (
+        "The United Nations and multilateral cooperation",
+        "institution",
+        ReviewStatus.PROPOSED,
+        attribution.MACHINE_NAME,
+    )
+    assert "联合国" in new.aliases
+
+
+def test_a_target_in_the_database_wins_over_the_starter_lexicon(vocabulary):
+    mine = Target.objects.create(slug="north-atlantic-alliance", name="North Atlantic alliance", aliases=["NATO"])
+    readout = make_readout("warm", "Xi said China supports NATO.\n\nXi said he welcomes BRICS.")
+    proposers.create_proposals(readout)
+    assert triples(readout) == {(1, "north-atlantic-alliance", "favor"), (2, "brics", "favor")}
+    assert not Target.objects.filter(slug="nato").exists()
+    assert Target.objects.filter(name__in=["NATO", "BRICS"]).count() == 1
+    assert mine.status == ReviewStatus.CONFIRMED
+
+
 def test_an_annotators_proposed_target_stays_private(vocabulary, annotator):
     Target.objects.create(slug="ceasefire", name="Ceasefire", status=ReviewStatus.PROPOSED, proposed_by=annotator)
     Target.objects.create(slug="world-peace", name="World peace", status=ReviewStatus.PROPOSED, proposed_by=annotator)
@@ -194,11 +221,11 @@ needs_dev = pytest.mark.skipif(not (DEV / "targets.json").exists(), reason=f"no 
 def test_dev_figures_with_gold_speakers():
     """The stance rules alone: gold speakers, the pipeline's targets."""
     at_least(figures.gold_speakers(DEV, cold=False), precision=0.96, recall=0.89, f1=0.93, target_recall=0.91)
-    at_least(figures.gold_speakers(DEV, cold=True), precision=0.70, target_recall=0.33)
+    at_least(figures.gold_speakers(DEV, cold=True), precision=0.80, target_recall=0.58)
 
 
 @needs_dev
 def test_dev_figures_of_the_pipeline():
     """run.sh warm and cold: the shipped pipeline, speaker proposals included."""
     at_least(figures.run_sh(DEV, cold=False), precision=0.95, recall=0.85, f1=0.90, target_recall=0.87)
-    at_least(figures.run_sh(DEV, cold=True), precision=0.68, target_recall=0.33)
+    at_least(figures.run_sh(DEV, cold=True), precision=0.80, target_recall=0.58)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from readout_annotations import adjudication
+from readout_annotations import adjudication, jobs
 from readout_annotations.attribution import MACHINE_NAME, create_proposals
 from readout_annotations.formats import labelstudio
-from readout_annotations.models import Annotation, Origin, Readout, Speaker, Target
+from readout_annotations.models import Annotation, Job, Origin, Readout, Speaker, Target
 from readout_annotations.records import RecordResolver, apply_record
 
 SEED = "xi-lukashenko-talks-2023-03-01"
@@ -230,7 +230,8 @@ def test_gold_set_by_an_import_goes_through_adjudication(seed, tmp_path, other_a
 def through_label_studio(tasks: list[dict], user_id: int = 1) -> list[dict]:
     """What Label Studio 1.23's JSON export gives back for tasks imported with annotations and
     predictions: its own ids and bookkeeping, ``completed_by`` the importing user's id,
-    ``predictions`` as ids, and our extra annotation keys (annotator, origin) gone."""
+    ``predictions`` as ids, our extra annotation keys (annotator, origin) gone, and the ``id`` each
+    annotation was imported with as its ``import_id`` (``TaskSerializerBulk.add_annotations``)."""
     exported, annotation_id, prediction_id = [], 100, 500
     for number, task in enumerate(tasks, start=1):
         annotations = []
@@ -250,7 +251,7 @@ def through_label_studio(tasks: list[dict], user_id: int = 1) -> list[dict]:
                     "prediction": {},
                     "result_count": 0,
                     "unique_id": f"u-{annotation_id}",
-                    "import_id": None,
+                    "import_id": annotation.get("id"),
                     "last_action": None,
                     "bulk_created": False,
                     "task": number,
@@ -291,23 +292,111 @@ def through_label_studio(tasks: list[dict], user_id: int = 1) -> list[dict]:
     return exported
 
 
-def test_our_label_studio_export_through_label_studio_names_every_unknown_user_and_overwrites_nothing(seed, tmp_path):
+def load_both(path: Path, *args: str) -> tuple[str, str]:
+    """What ``import_annotations`` prints: (standard output, standard error)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_annotations", str(path), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def task_of(tasks: list[dict], number: int) -> dict:
+    return next(task for task in tasks if task["data"]["statement"] == number)
+
+
+def test_our_label_studio_export_gives_each_reading_its_id_and_each_proposal_none(seed):
+    tasks = json.loads(export("--all", format="labelstudio"))
+    people = Annotation.objects.exclude(origin=Origin.MACHINE)
+    assert sorted(a["id"] for t in tasks for a in t["annotations"]) == sorted(people.values_list("pk", flat=True))
+    assert not [p for t in tasks for p in t["predictions"] if "id" in p]
+    # Read back directly, our own export names its annotators: the ids play no part.
+    records = [record for _line, record in labelstudio.read(io.StringIO(json.dumps(tasks)))]
+    assert not [r for r in records if "exported_id" in r]
+
+
+@pytest.mark.parametrize("credited", [None, "annotator1", "annotator2"])
+def test_our_label_studio_export_through_label_studio_comes_back_unchanged_whoever_it_credits(
+    seed, tmp_path, other_annotator, credited
+):
+    """Label Studio credits every imported annotation to the user who imports (here its user 1),
+    but keeps the id our export gave it: each comes back as the reading it was, not as user 1's,
+    whether user 1 is nobody we know, annotator1 (whose reading of statement 3 is among them) or
+    annotator2."""
     before = state()
     tasks = through_label_studio(json.loads(export("--all", format="labelstudio")))
     path = tmp_path / "label-studio.json"
     path.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
-    with pytest.raises(CommandError) as error:
-        load(path)
-    message = str(error.value)
-    assert f"{GOLDS + 1} bad records; nothing was imported" in message
-    assert "line 2: completed_by is Label Studio user 1 and the file does not say who that is" in message
-    assert "--labelstudio-user 1=USERNAME" in message
+    out, err = load_both(path, *(["--labelstudio-user", f"1={credited}"] if credited else []))
+    assert f"0 annotations created, 0 updated, {GOLDS + 1} unchanged" in out
+    assert "not imported" not in out + err
     assert state() == before
-    # Mapped to a person, the readings are that person's: the gold ones cannot take another's gold.
-    with pytest.raises(CommandError, match="this statement already has a gold reading"):
-        load(path, "--labelstudio-user", "1=annotator1")
+
+
+def test_a_changed_copy_of_anothers_reading_is_left_out_and_said(seed, tmp_path, other_annotator):
+    before = state()
+    tasks = through_label_studio(json.loads(export("--all", format="labelstudio")))
+    gold = task_of(tasks, 1)["annotations"][0]  # the imported gold reading of statement 1 (narration)
+    next(r for r in gold["result"] if r["from_name"] == "attribution")["value"]["choices"] = ["continued"]
+    theirs = next(a for a in task_of(tasks, 3)["annotations"] if not a["ground_truth"])  # annotator1's
+    theirs["ground_truth"] = True
+    path = tmp_path / "label-studio.json"
+    path.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    imported = Annotation.objects.get(statement__number=1, gold=True)
+    persons = Annotation.objects.get(statement__number=3, annotator__username="annotator1")
+    for credited in ([], ["--labelstudio-user", "1=annotator2"]):
+        out, err = load_both(path, *credited)
+        assert f"0 annotations created, 0 updated, {GOLDS - 1} unchanged" in out
+        assert "2 changed copies of others' readings not imported (below)" in out
+        named = "annotator2" if credited else "Label Studio user 1"
+        assert (
+            f"not imported: a copy of the import reading of statement 1 (annotation {imported.pk}) with a "
+            f"different attribution, credited to {named} (an import never puts another user's name on a "
+            "reading, nor overwrites a reading that differs)"
+        ) in err
+        assert f"a copy of annotator1's reading of statement 3 (annotation {persons.pk}) with a different gold" in err
+        assert state() == before
+
+
+def test_an_import_job_says_what_it_left_out(seed, tmp_path, reviewer, django_capture_on_commit_callbacks):
+    tasks = through_label_studio(json.loads(export("--all", format="labelstudio")))
+    theirs = next(a for a in task_of(tasks, 3)["annotations"] if not a["ground_truth"])  # annotator1's
+    theirs["ground_truth"] = True
+    before = state()
+    job = jobs.submit(
+        Job.Kind.IMPORT_ANNOTATIONS, reviewer, {"format": "labelstudio"}, [("ls.json", json.dumps(tasks).encode())]
+    )
+    assert jobs.execute(str(job.uuid)) == "succeeded"
+    job.refresh_from_db()
+    assert (job.summary["unchanged"], len(job.summary["not_imported"])) == (GOLDS, 1)
+    assert "a copy of annotator1's reading of statement 3" in job.summary["not_imported"][0]
     assert state() == before
-    assert Annotation.objects.filter(gold=True).count() == GOLDS
+
+
+def test_a_changed_copy_credited_to_its_own_annotator_updates_that_reading(seed, tmp_path):
+    tasks = through_label_studio(json.loads(export("--all", format="labelstudio")))
+    theirs = next(a for a in task_of(tasks, 3)["annotations"] if not a["ground_truth"])  # annotator1's
+    stance = next(r for r in theirs["result"] if r["from_name"] == "stance")
+    stance["value"]["taxonomy"] = [[target, "against"] for target, _stance in stance["value"]["taxonomy"]]
+    path = tmp_path / "label-studio.json"
+    path.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    out, _err = load_both(path, "--labelstudio-user", "1=annotator1")
+    assert f"0 annotations created, 1 updated, {GOLDS} unchanged" in out
+    reading = Annotation.objects.get(statement__number=3, annotator__username="annotator1")
+    assert list(reading.stances.values_list("stance", flat=True)) == ["against"]
+    assert reading.version == 2
+
+
+def test_an_id_of_another_statements_reading_is_no_identity(seed, tmp_path, other_annotator):
+    """The id a copy carries counts only for a reading of the same statement (a file from another
+    database names other readings): otherwise the copy is the credited user's, as Label Studio says."""
+    before = state()
+    tasks = through_label_studio(json.loads(export("--readout", SEED, format="labelstudio")))[:2]
+    first, second = (task["annotations"][0] for task in tasks)
+    first["import_id"], second["import_id"] = second["import_id"], first["import_id"]
+    path = tmp_path / "label-studio.json"
+    path.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"2 bad records.*\n  line \d+: this statement already has a gold reading"):
+        load(path, "--labelstudio-user", "1=annotator2")
+    assert state() == before
 
 
 def annotated_in_label_studio(seed) -> list[dict]:

@@ -198,11 +198,104 @@ def test_the_country_a_readout_gives_a_person():
     assert rules.country_named_with("China. Wang said", ["Wang"]) is None
 
 
-def test_a_proposed_relationship_keeps_the_order_the_text_joins():
+def test_a_proposed_relationship_is_named_one_way_whatever_the_order_in_the_text():
     names = lambda text: [p.target for p in rules.propose_targets(text, TargetIndex([]))]  # noqa: E731
-    assert names("He said Russian-Chinese relations are of great importance.") == ["Russia-China relations"]
+    for text in (
+        "He said Russian-Chinese relations are of great importance.",
+        "He said Chinese-Russian relations are of great importance.",
+        "He said China-Russia relations are of great importance.",
+    ):
+        assert names(text) == ["Russia-China relations"], text
+    assert names("He said Japan-China relations are important.") == ["China-Japan relations"]
+    assert names("He said the U.S.-U.K. partnership is strong.") == names(
+        "He said the U.K.-U.S. partnership is strong."
+    )
+    assert names("He said the U.S.-U.K. partnership is strong.") == ["UK-US relations"]
     assert names("德國是中國的重要合作夥伴,當前兩國關係不斷取得新發展。") == ["China-Germany relations"]
     assert names("He stressed his commitment to the Good Friday Agreement of 1998.") == ["Good Friday Agreement"]
+
+
+def test_a_pair_the_readout_calls_an_alliance_is_named_so():
+    context = Context(speaker_countries=("US", "ROK"))
+    proposed = rules.propose_targets(
+        "They underscored the strength of the U.S.-ROK alliance.", TargetIndex([]), context
+    )
+    assert [p.target for p in proposed] == ["US-ROK alliance"]
+    assert rules.relationship_pair("US-ROK alliance") == frozenset({"US", "ROK"})
+
+
+def test_the_slug_of_a_proposed_name_drops_the_possessive():
+    assert rules.target_slug("Lebanon’s sovereignty") == "lebanon-sovereignty"
+    assert rules.target_slug("Russia's war against Ukraine") == "russia-war-against-ukraine"
+    assert rules.target_slug("the United States' support") == "the-united-states-support"
+    assert rules.target_slug("China-US relations") == "china-us-relations"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A leading predicate word goes, and may turn the side.
+        (
+            "He stressed his commitment to bolstering the transatlantic relationship.",
+            [("transatlantic relations", FAVOR)],
+        ),
+        ("She called for the immediate lifting of import restrictions.", [("import restrictions", AGAINST)]),
+        # Heads named after what they are of or in.
+        (
+            "Regarding the discharge of ALPS-treated water into the sea, she spoke.",
+            [("ALPS-treated water discharge", NONE)],
+        ),
+        ("He called for ending the war in Sudan.", [("Sudan war", AGAINST)]),
+        ("He praised Lebanon’s policy of dissociation from the conflict.", [("Lebanon’s dissociation policy", FAVOR)]),
+        # "between A and B" names the pair, in the one order.
+        ("They discussed the ceasefire between Lebanon and Israel.", [("Israel-Lebanon ceasefire", NONE)]),
+        # Coordinated objects are split; a coordination inside a phrase is not.
+        (
+            "He reaffirmed support for the Paris Agreement and the peace talks, and the truce.",
+            [("Paris Agreement", FAVOR), ("peace talks", FAVOR), ("truce", FAVOR)],
+        ),
+        ("They discussed shared defense and security priorities.", [("shared defense", NONE)]),
+        # Generic objects name no target.
+        ("Two men discussed relations and cooperation.", []),
+        ("The two sides should implement these common understandings.", []),
+    ],
+)
+def test_object_phrases_are_shaped_as_target_names(text, expected):
+    proposed = [(p.target, p.stance) for p in rules.propose_targets(text, TargetIndex([]))]
+    assert proposed == expected
+
+
+def test_a_name_before_an_event_noun_is_part_of_another_name():
+    index = TargetIndex([TargetInfo("g20", "G20", "institution"), TargetInfo("free-trade", "Free trade", "principle")])
+    assert rules.find_stances("He thanked him for the G20 summit.", index) == []
+    assert rules.find_stances("They discussed a free trade agreement.", index) == []
+    assert [p.target for p in rules.find_stances("He supports free trade and the G20.", index)] == ["free-trade", "g20"]
+
+
+def test_a_problem_is_against_what_tackles_it():
+    fentanyl = rules.NewTarget("fentanyl-trafficking", "Fentanyl trafficking", aliases=("fentanyl",), problem=True)
+    climate = rules.NewTarget("climate-change", "Climate change")
+    index = TargetIndex([TargetInfo(t, t.name, t.kind, t.aliases) for t in (fentanyl, climate)])
+    found = {p.target.slug: p.stance for p in rules.find_stances("They agreed on addressing fentanyl.", index)}
+    assert found == {"fentanyl-trafficking": AGAINST}
+    found = {p.target.slug: p.stance for p in rules.find_stances("They agreed on addressing climate change.", index)}
+    assert found == {"climate-change": FAVOR}
+
+
+def test_readout_stances_propose_new_targets_where_no_confirmed_one_is_found():
+    nato = rules.NewTarget("nato", "NATO", "institution")
+    index = TargetIndex([*TARGETS, TargetInfo(nato, "NATO", "institution")])
+    readout = rules.ReadoutStances(index, Context(), confirmed={t.key for t in TARGETS})
+    # A starter target found does not settle the statement: its object is proposed too.
+    found = readout.speech("He stressed his commitment to NATO and to the Good Friday Agreement.")
+    assert [(p.target if p.new_target else p.target.slug, p.stance) for p in found] == [
+        ("nato", FAVOR),
+        ("Good Friday Agreement", FAVOR),
+    ]
+    # A later statement finds the proposal by name; a confirmed target settles it.
+    (again,) = readout.speech("He welcomed the Good Friday Agreement.")
+    assert again.target == ("new", "Good Friday Agreement") and not again.new_target
+    assert [p.target for p in readout.speech("China supports the BRI and its support for peace talks.")] == ["bri"]
 
 
 def test_relationship_names():
@@ -230,6 +323,15 @@ def test_relationship_names():
         "support for " + "x" * 12_000,
         "Good Friday " * 2_000 + "Agreement",
         "ABC " * 3_000,
+        "support for the X" + " and the X" * 2_000,
+        "Russia's " * 3_000 + "role",
+        "U.S.-ROK " * 2_000 + "alliance",
+        "the ceasefire between " + "Aa " * 3_000 + "and Bb",
+        "support for the war in " + "Aa " * 3_000,
+        "called for the discharge of " * 1_000,
+        "called for bolstering " * 2_000,
+        "Lebanon's " * 3_000,
+        "G20 " * 3_000 + "summit",
     ],
 )
 def test_adversarial_inputs_take_linear_time(text):

@@ -29,7 +29,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from hostcheck import Abort, Client, Report, Server, check_admin, check_api, free_port, results, run  # noqa: E402
+from hostcheck import (  # noqa: E402
+    Abort,
+    Client,
+    Report,
+    Server,
+    check_admin,
+    check_api,
+    free_port,
+    join_annotators,
+    results,
+    run,
+)
 
 FIXTURE = "xi-lukashenko-talks-2023-03-01"
 API = "/readout-annotations/api/"
@@ -39,24 +50,6 @@ EXAMPLE_TEXT = (
     "Xi pointed out that China and Belarus should oppose interference in each other's internal affairs. "
     "Lukashenko said that Belarus firmly supports the Belt and Road Initiative."
 )
-
-SETUP_ANNOTATORS = """
-import json
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from readout_annotations.models import Readout, Speaker
-from readout_annotations.roles import ANNOTATORS
-
-for name in ("annotator1", "annotator2"):
-    user = get_user_model().objects.get(username=name)
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(Group.objects.get(name=ANNOTATORS))
-print(json.dumps({
-    "statements": Readout.objects.get(slug=%(slug)r).statements.count(),
-    "speaker": Speaker.objects.order_by("slug").values_list("slug", flat=True).first(),
-}))
-"""
 
 SHOW_LINK = """
 import json
@@ -215,7 +208,7 @@ def main() -> int:
                 if answer.status != 201:
                     raise RuntimeError(repr(answer))
         with report.step("they join our annotators group (and become staff, for the admin)", required=True):
-            output = manage("shell", "-c", SETUP_ANNOTATORS % {"slug": FIXTURE})
+            output = manage("shell", "-c", join_annotators("username", ("annotator1", "annotator2"), FIXTURE))
             facts = json.loads(output.strip().splitlines()[-1])
         with report.step("doccano's token login for both annotators", required=True):
             for name in ("annotator1", "annotator2"):

@@ -47,6 +47,8 @@ from hostcheck import (  # noqa: E402
     check_admin,
     check_api,
     free_port,
+    join_annotators,
+    manage_steps,
     results,
     run,
 )
@@ -90,24 +92,6 @@ for email in %(emails)r:
     user.save(update_fields=["active_organization"])
     tokens[email] = Token.objects.get_or_create(user=user)[0].key
 print(json.dumps(tokens))
-"""
-
-JOIN_GROUP = """
-import json
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from readout_annotations.models import Readout, Speaker
-from readout_annotations.roles import ANNOTATORS
-
-for email in %(emails)r:
-    user = get_user_model().objects.get(email=email)
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    user.groups.add(Group.objects.get(name=ANNOTATORS))
-print(json.dumps({
-    "statements": Readout.objects.get(slug=%(slug)r).statements.count(),
-    "speaker": Speaker.objects.order_by("slug").values_list("slug", flat=True).first(),
-}))
 """
 
 LABEL_CONFIG = """<View>
@@ -165,11 +149,19 @@ def assets(page: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--workdir", type=Path, help="Where to keep the database and logs (default: a temporary one).")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="Where to keep the logs and files (default: a temporary one); the database goes to /dev/shm if it exists.",
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the working directory afterwards.")
     options = parser.parse_args()
     workdir = (options.workdir or Path(tempfile.mkdtemp(prefix="readout-labelstudio-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    # The throwaway SQLite database goes to memory-backed /dev/shm where there is one: Label Studio's
+    # hundreds of migrations otherwise spend much of their time waiting for the disk to sync.
+    shm = Path("/dev/shm")
+    database_dir = Path(tempfile.mkdtemp(prefix="readout-labelstudio-", dir=shm)) if shm.is_dir() else workdir
 
     from importlib.metadata import version
 
@@ -202,7 +194,7 @@ def main() -> int:
             **OFFLINE,
             "PYTHONPATH": os.pathsep.join([str(workdir), str(ls_path)]),
             "LABEL_STUDIO_BASE_DATA_DIR": str(workdir / "data"),
-            "DATABASE_NAME": str(workdir / "labelstudio.sqlite3"),
+            "DATABASE_NAME": str(database_dir / "labelstudio.sqlite3"),
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
         }
@@ -287,19 +279,26 @@ def main() -> int:
         server = None
 
         # ---------------------------------------------------------------- with readout-annotations
-        with report.step("manage.py check with readout_labelstudio.settings", required=True):
-            manage(ours, "check")
-        with report.step("migrate (our tables beside Label Studio's)", required=True):
-            manage(ours, "migrate", "--noinput")
-        with report.step("readout_roles", required=True):
-            manage(ours, "readout_roles")
-        with report.step(f"loaddata {FIXTURE}", required=True):
-            manage(ours, "loaddata", FIXTURE)
-        with report.step("collectstatic (Label Studio's, the admin's and ours, into STATIC_ROOT)", required=True):
-            manage(ours, "collectstatic", "--noinput", "--verbosity", "0")
-        with report.step("the annotators join our annotators group (and become staff, for the admin)", required=True):
-            output = manage(ours, "shell", "-c", JOIN_GROUP % {"emails": ANNOTATORS, "slug": FIXTURE})
-            facts = json.loads(output.strip().splitlines()[-1])
+        # One process for these commands: Label Studio's settings take seconds to start each time.
+        join = "the annotators join our annotators group (and become staff, for the admin)"
+        outputs = manage_steps(
+            report,
+            python,
+            [
+                ("manage.py check with readout_labelstudio.settings", ["check"]),
+                ("migrate (our tables beside Label Studio's)", ["migrate", "--noinput"]),
+                ("readout_roles", ["readout_roles"]),
+                (f"loaddata {FIXTURE}", ["loaddata", FIXTURE]),
+                (
+                    "collectstatic (Label Studio's, the admin's and ours, into STATIC_ROOT)",
+                    ["collectstatic", "--noinput", "--verbosity", "0"],
+                ),
+                (join, ["shell", "-c", join_annotators("email", ANNOTATORS, FIXTURE)]),
+            ],
+            cwd=workdir,
+            env=ours,
+        )
+        facts = json.loads(outputs[join].splitlines()[-1])
 
         server = serve(ours, "labelstudio.log")
         base = server.url
@@ -396,20 +395,40 @@ def main() -> int:
             == sum(len(t.get("annotations", [])) for t in tasks),
             why=repr(answer),
         )
-        snapshot = workdir / "before.jsonl"
-        manage(ours, "export_annotations", "--format", "jsonl", "--all", "--output", str(snapshot))
-        command = ["import_annotations", "--format", "labelstudio", str(from_ls)]
-        if "--labelstudio-user" in manage(ours, "help", "import_annotations"):
-            # Label Studio's JSON export names annotators by its user ids: say who they are, from its API.
-            users = results(admin.get("/api/users/").data())
-            for user in users:
-                command += ["--labelstudio-user", f"{user['id']}={user['email']}"]
-        imported = False
-        with report.step("import_annotations of Label Studio's export"):
-            manage(ours, *command)
-            imported = True
-        again = workdir / "after.jsonl"
-        manage(ours, "export_annotations", "--format", "jsonl", "--all", "--output", str(again))
+        # Exported before and after the import, in the same process: Label Studio credits every annotation
+        # it imported to its admin and names it by its user id; no --labelstudio-user is given: the ids our
+        # export gave (kept as import_id) say whose readings they are.
+        snapshot, again = workdir / "before.jsonl", workdir / "after.jsonl"
+        importing = "import_annotations of Label Studio's export"
+        outputs = manage_steps(
+            report,
+            python,
+            [
+                (
+                    "export_annotations --all before",
+                    ["export_annotations", "--format", "jsonl", "--all", "--output", str(snapshot)],
+                ),
+                (importing, ["import_annotations", "--format", "labelstudio", str(from_ls)]),
+                (
+                    "export_annotations --all after",
+                    ["export_annotations", "--format", "jsonl", "--all", "--output", str(again)],
+                ),
+            ],
+            cwd=workdir,
+            env=ours,
+            required=False,
+        )
+        exported = "export_annotations --all after" in outputs
+        imported = outputs.get(importing, "") if exported else ""
+        copies = sum(len(t.get("annotations", [])) for t in tasks)
+        report.check(
+            "import_annotations takes every annotation back as unchanged (Label Studio kept our ids as import_id)",
+            f"0 annotations created, 0 updated, {copies} unchanged" in imported and "not imported" not in imported,
+            why=imported or "the import was refused",
+            detail=f"{copies} annotations",
+        )
+        if not exported:
+            raise Abort("no export after the import")
         first, second = snapshot.read_text().splitlines(), again.read_text().splitlines()
         difference = next((f"{a} != {b}" for a, b in zip(first, second, strict=False) if a != b), "(lengths)")
         report.check(
@@ -430,9 +449,12 @@ def main() -> int:
             if report.failed:
                 print("---- server log (tail)\n" + server.log_tail(60))
         if options.keep:
-            print(f"kept {workdir}")
-        elif not options.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+            print(f"kept {workdir}" + (f" and {database_dir}" if database_dir != workdir else ""))
+        else:
+            if database_dir != workdir:
+                shutil.rmtree(database_dir, ignore_errors=True)
+            if not options.workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
     return report.finish()
 
 

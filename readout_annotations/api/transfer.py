@@ -344,7 +344,7 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         parameters = {**values, "format": values["format"], "offsets": values["offsets"]}
         size_limit = int(app_settings.ASYNC_EXPORT_RECORDS)
         if api_jobs.wants_async(request) or (
-            jobs.export_size(values["all"], values["readout"], request.user) > size_limit
+            records.export_count(all=values["all"], readouts=values["readout"], user=request.user) > size_limit
         ):
             job = jobs.submit(Job.Kind.EXPORT, request.user, parameters)
             return api_jobs.accepted(job, request)

@@ -58,6 +58,9 @@ class FormatError(ValueError):
         return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
+_UNKNOWN = object()
+
+
 class ReadoutCache:
     """Readouts by slug for formats that need more than the record (the text around a statement,
     the title, the date), and offset conversion.
@@ -74,6 +77,7 @@ class ReadoutCache:
         self._readout = None
         self._astral = False
         self._utf16: dict[int, int] = {}
+        self._day = _UNKNOWN
 
     def get(self, slug: str):
         from ..models import Readout
@@ -82,6 +86,7 @@ class ReadoutCache:
             self._readout = Readout.objects.filter(slug=slug).first()
             self._slug = slug
             self._utf16 = {}
+            self._day = _UNKNOWN
             text = self._readout.text if self._readout is not None else ""
             self._astral = len(text.encode("utf-16-le")) != 2 * len(text)
         return self._readout
@@ -89,9 +94,9 @@ class ReadoutCache:
     def publication_day(self, slug: str):
         """The readout's day of publication in its own zone (``Readout.published_on``), or None."""
         readout = self.get(slug)
-        if readout is None:
-            return None
-        return readout.published_on or readout.publication_day()
+        if self._day is _UNKNOWN:  # worked out once per readout, not once per record
+            self._day = None if readout is None else readout.published_on or readout.publication_day()
+        return self._day
 
     def readout_offset(self, slug: str, offset: int) -> int:
         """A code point offset into the readout's text, in the chosen unit."""

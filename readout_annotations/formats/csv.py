@@ -76,6 +76,16 @@ def neutralised(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
+def _neutralised_value(value) -> str:
+    """``neutralised(_value(value))`` in one call (it runs for every cell of an export)."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    text = value if type(value) is str else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def chunks(
     records: Iterable[dict],
     *,
@@ -85,7 +95,7 @@ def chunks(
     trailer: bool = False,
 ) -> Iterator[str]:
     readouts = readouts or ReadoutCache(offsets)
-    cell = _value if raw else (lambda value: neutralised(_value(value)))
+    cell = _value if raw else _neutralised_value
     buffer = io.StringIO()
     writer = csv_module.writer(buffer)
 
@@ -98,39 +108,47 @@ def chunks(
     writer.writerow(COLUMNS)
     yield flush()
     row_id = 0
+    unread = [{"target": None, "target_name": None, "stance": None}]
     for record in records:
         slug = record["readout"]
         day = readouts.publication_day(slug)
-        common = {
-            "text": record["text"],
-            "speaker": record["speaker"],
-            "speaker_name": record["speaker_name"],
-            "attribution": record["attribution"],
-            "mode": record["mode"],
-            "cue": record["cue"],
-            "readout": slug,
-            "statement": record["statement"],
-            "paragraph": record["paragraph"],
-            "start": readouts.readout_offset(slug, record["start"]),
-            "end": readouts.readout_offset(slug, record["end"]),
-            "offset_unit": readouts.offsets,
-            "annotator": record["annotator"],
-            "origin": record["origin"],
-            "gold": record["gold"],
-            "model_name": record.get("model_name"),
-            "model_version": record.get("model_version"),
-            "published_on": day.isoformat() if day else None,
-        }
-        for stance in record["stances"] or [{"target": None, "target_name": None, "stance": None}]:
+        # The cells after COLUMNS' first five, the same for every stance of the record: made once.
+        common = [
+            cell(value)
+            for value in (
+                record["speaker"],
+                record["speaker_name"],
+                record["attribution"],
+                record["mode"],
+                record["cue"],
+                slug,
+                record["statement"],
+                record["paragraph"],
+                readouts.readout_offset(slug, record["start"]),
+                readouts.readout_offset(slug, record["end"]),
+                readouts.offsets,
+                record["annotator"],
+                record["origin"],
+                record["gold"],
+                record.get("model_name"),
+                record.get("model_version"),
+                day.isoformat() if day else None,
+            )
+        ]
+        text = cell(record["text"])
+        for stance in record["stances"] or unread:
             row_id += 1
-            row = {
-                **common,
-                "id": row_id,
-                "target": stance["target"],
-                "target_name": stance["target_name"],
-                "stance": stance["stance"].upper() if stance["stance"] else None,
-            }
-            writer.writerow([cell(row[column]) for column in COLUMNS])
+            value = stance["stance"]
+            writer.writerow(
+                [
+                    cell(row_id),
+                    cell(stance["target"]),
+                    text,
+                    cell(value.upper() if value else None),
+                    cell(stance["target_name"]),
+                    *common,
+                ]
+            )
         yield flush()
     if trailer:
         writer.writerow([TRAILER, "", str(row_id)])

@@ -22,6 +22,8 @@ EXTENSION = "jsonl"
 #: Options of ``chunks`` beyond the offsets, for the command and the API.
 OPTIONS = ("trailer",)
 TRAILER = "trailer"
+#: ``json.dumps(value, ensure_ascii=False)`` without a new encoder per record.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def chunks(
@@ -42,7 +44,7 @@ def chunks(
                 "end": readouts.readout_offset(record["readout"], record["end"]),
                 "offset_unit": readouts.offsets,
             }
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+        yield _encode(record) + "\n"
     if trailer:
         yield json.dumps({TRAILER: {"records": count}}) + "\n"
 

@@ -4,14 +4,16 @@
 
     [{"data": {"text": "Xi pointed out that ...", "readout": "...", "statement": 2,
                "paragraph": 2, "start": 156, "end": 368, "offset_unit": "codepoints"},
-      "annotations": [{"annotator": "annotator1", "origin": "human", "ground_truth": true,
+      "annotations": [{"id": 35, "annotator": "annotator1", "origin": "human", "ground_truth": true,
                        "result": [...]}],
       "predictions": [{"model_version": "machine", "result": [...]}]}]
 
 ``data.text`` is the statement; span offsets count into it, in the unit ``data.offset_unit``
 names (Label Studio's browser client counts UTF-16 code units: export with ``--offsets utf16``
 for text outside the Basic Multilingual Plane). Each human or imported reading is an annotation
-(``ground_truth`` marks the gold one), each machine proposal a prediction. Results:
+(``id`` its id here, ``ground_truth`` marks the gold one), each machine proposal a prediction.
+Label Studio drops ``annotator`` and ``origin`` on import and credits the annotation to whoever
+imports it, but keeps ``id`` as ``import_id`` and exports it back. Results:
 
 - ``labels`` (``from_name`` ``label``, ``to_name`` ``text``): ``{start, end, text, labels}``
   spans ``Speaker`` (where the statement names its speaker) and ``Cue``;
@@ -26,8 +28,9 @@ name alone), as Label Studio keeps one string for both.
 Reading (:func:`read`) takes the same shape back, from our export or from Label Studio's own JSON
 and JSON_MIN exports: the annotator from ``annotator``, else ``completed_by`` (an object's
 ``username`` or ``email``; an id resolved through the file's objects or the ``users`` map); the
-cue from the ``Cue`` span, else the ``cue`` text area; ``ground_truth`` as ``gold``; cancelled
-annotations and predictions given by id are skipped.
+cue from the ``Cue`` span, else the ``cue`` text area; ``ground_truth`` as ``gold``; Label Studio's
+``import_id`` as ``exported_id`` (the reading it is a copy of, see ``importing.import_annotations``);
+cancelled annotations and predictions given by id are skipped.
 """
 
 from __future__ import annotations
@@ -124,8 +127,10 @@ def _task(group: list[dict], readouts: ReadoutCache, aliases) -> dict:
                 {"model_version": model_version(record), "result": results(record, readouts, aliases)}
             )
         else:
+            annotation = {"id": record.annotation_id} if getattr(record, "annotation_id", None) else {}
             task["annotations"].append(
                 {
+                    **annotation,
                     "annotator": record["annotator"],
                     "origin": record["origin"],
                     "ground_truth": record["gold"],
@@ -296,6 +301,9 @@ def _reading(task_data: dict, annotation: dict, line: int, *, machine: bool, who
             record["origin"] = annotation["origin"]
         if isinstance(annotation.get("ground_truth"), bool):  # gold changes only when the file says so
             record["gold"] = annotation["ground_truth"]
+        import_id = annotation.get("import_id")  # Label Studio's export: the id our export gave it
+        if isinstance(import_id, int) and not isinstance(import_id, bool):
+            record["exported_id"] = import_id
     return record
 
 

@@ -125,9 +125,13 @@ class Command(BaseCommand):
                 listing += f"\n  ... and {more} more"
             raise CommandError(f"{path}: {len(error.errors)} bad records; nothing was imported:\n{listing}") from None
         if options["verbosity"] > 0:
+            left_out = len(result.not_imported)
             self.stdout.write(
                 f"{path} ({format}): {result.created} annotations created, {result.updated} updated, "
                 f"{result.unchanged} unchanged, {result.skipped} statements without a reading skipped, "
-                f"{result.users_created} users created.",
+                + (f"{left_out} changed copies of others' readings not imported (below), " if left_out else "")
+                + f"{result.users_created} users created.",
                 self.style.SUCCESS,
             )
+        for message in result.not_imported:  # whatever the verbosity: what was left out is always said
+            self.stderr.write(f"{path}: {message}", self.style.WARNING)
