@@ -92,8 +92,11 @@ def run_once(body: str) -> tuple[float, float, int]:
     segments = segment(parsed.body)
     sentences = [attribution.Sentence(s.paragraph, s.text(parsed.body)) for s in segments]
     cast = attribution.Cast(gazetteer=officeholders.builtin(), on=parsed.timestamp.date())
-    attribution.discover([parsed.title, *(s.text for s in sentences)], cast)
-    attribution.propose(sentences, cast, title=parsed.title)
+    tokenized = [attribution.tokens(s.text) if len(s.text) <= attribution.MAX_SENTENCE else [] for s in sentences]
+    attribution.discover(
+        [parsed.title, *(s.text for s in sentences)], cast, tokenized=[attribution.tokens(parsed.title), *tokenized]
+    )
+    attribution.propose(sentences, cast, title=parsed.title, tokenized=tokenized)
     return time.perf_counter() - wall, time.process_time() - cpu, len(segments)
 
 

@@ -378,8 +378,13 @@ def tokens(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
+_HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
 def is_cjk(text: str) -> bool:
     """True when most letters of ``text`` are CJK ideographs."""
+    if _HAN_RE.search(text) is None:
+        return False  # no ideograph at all: the common case, without the loop
     han = latin = 0
     for char in text:
         if "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf":
@@ -408,13 +413,16 @@ _GROUP_TABLE = _phrases(GROUP_PHRASES)
 
 def _phrase_at(words: Sequence[Token], i: int, table: dict[str, list[tuple[str, ...]]]) -> int:
     """The number of tokens of the longest phrase of ``table`` at ``words[i]`` (0 if none)."""
-    if i >= len(words):
+    count = len(words)
+    if i >= count:
         return 0
-    for option in table.get(words[i].low, ()):
-        if len(option) == 1 or all(
-            i + k < len(words) and words[i + k].low == part for k, part in enumerate(option[1:], start=1)
-        ):
-            return len(option)
+    options = table.get(words[i].low)
+    if not options:  # most words start no phrase
+        return 0
+    for option in options:
+        size = len(option)
+        if size == 1 or (i + size <= count and all(words[i + k].low == option[k] for k in range(1, size))):
+            return size
     return 0
 
 
@@ -543,7 +551,10 @@ class Cast:
 
     def name_at(self, words: Sequence[Token], i: int) -> tuple[int, Participant | None]:
         """The longest known name at ``words[i]``: (number of tokens, participant)."""
-        for key, participant in self._names.get(words[i].low, ()):
+        options = self._names.get(words[i].low)
+        if not options:  # most words start no known name
+            return 0, None
+        for key, participant in options:
             if tuple(t.low for t in words[i : i + len(key)]) == key and (
                 len(key) > 1 or words[i].capital or not key[0].isalpha()
             ):
@@ -745,17 +756,22 @@ def _span(text: str, words: Sequence[Token], i: int, j: int) -> str:
     return text[words[i].start : words[j - 1].end] if j > i else ""
 
 
-def discover(texts: Iterable[str], cast: Cast) -> list[Participant]:
+def discover(
+    texts: Iterable[str], cast: Cast, *, tokenized: Sequence[Sequence[Token]] | None = None
+) -> list[Participant]:
     """Find the persons ``texts`` introduce with a title or an appositive and add those that
-    match no participant of ``cast`` to it. Returns the new participants, in order."""
+    match no participant of ``cast`` to it. Returns the new participants, in order.
+
+    ``tokenized``, when given, holds ``tokens(text)`` of each text, in the same order (a caller
+    that also calls :func:`propose` tokenizes each text once)."""
     new: list[Participant] = []
-    for text in texts:
+    for index, text in enumerate(texts):
         if len(text) > MAX_SENTENCE:
             continue
         if is_cjk(text):
             new += _discover_cjk(text, cast)
             continue
-        words = tokens(text)
+        words = tokens(text) if tokenized is None else tokenized[index]
         i = 0
         while i < len(words):
             size, found = cast.name_at(words, i)
@@ -1230,7 +1246,11 @@ def _subject_ending(words: Sequence[Token], j: int, context: _Context, text: str
             return found[1], "speaker", words[0].start, ""
         return None, "", 0, ""
     # Walk back to the longest mention that ends at j.
+    names = context.cast._names
     for start in range(max(0, j - 12), j + 1):
+        word = words[start]
+        if not (word.capital or word.low in names or word.low in _GROUP_TABLE or word.low in _ARTICLES):
+            continue  # no mention starts here (the cases of _mention_at), without the call
         found = _mention_at(words, start, context, text)
         if found is not None and found[0] == j + 1:
             _end, participant, kind = found
@@ -1247,6 +1267,9 @@ def _subject_ending(words: Sequence[Token], j: int, context: _Context, text: str
 
 def _persons(participant: Participant) -> tuple[Participant, ...]:
     return participant.members if participant.kind == "group" else (participant,)
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def _mention_at(words: Sequence[Token], i: int, context: _Context, text: str):
@@ -1266,7 +1289,7 @@ def _mention_at(words: Sequence[Token], i: int, context: _Context, text: str):
     size = _phrase_at(words, i, _GROUP_TABLE)
     if size:
         return i + size, context.pair(), "speaker"
-    if words[i].low in {"the", "a", "an"}:
+    if words[i].low in _ARTICLES:
         j = i + 1
         while j < len(words) and words[j].low == "former":
             j += 1
@@ -1316,6 +1339,8 @@ def _frames(text: str, words: Sequence[Token], context: _Context) -> list[Frame]
     """Every reporting frame of a sentence, in order of their cues."""
     frames = []
     for i, word in enumerate(words):
+        if word.low not in _CUE_TABLE:
+            continue  # the common case, without the call
         size = _phrase_at(words, i, _CUE_TABLE)
         if not size:
             continue
@@ -1393,7 +1418,8 @@ def _participle_frame(text: str, words: Sequence[Token], context: _Context) -> F
 def _first_person(text: str) -> bool:
     if any(mark in text for mark in _CJK_FIRST_PERSON):
         return True
-    return any(t.text in {"I", "we", "We"} for t in tokens(text))
+    # The tokens' texts alone (no Token objects): this runs on every continued statement.
+    return any(m.group() in {"I", "we", "We"} for m in _TOKEN_RE.finditer(text))
 
 
 def _direct_quote(text: str, spans, frame: Frame, words: Sequence[Token]) -> bool:
@@ -1498,16 +1524,28 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
     return word in _IRREGULAR_ACTS or (word.endswith("ed") and words[i].text.islower())
 
 
-def propose(sentences: Sequence[Sentence], cast: Cast, title: str = "", language: str = "") -> list[Proposal]:
+def propose(
+    sentences: Sequence[Sentence],
+    cast: Cast,
+    title: str = "",
+    language: str = "",
+    *,
+    tokenized: Sequence[Sequence[Token]] | None = None,
+) -> list[Proposal]:
     """One :class:`Proposal` per sentence (speakers are :class:`Participant` objects). Chinese
-    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK."""
+    rules apply when ``language`` is ``zh`` (any ``zh-*`` tag) or the text is mostly CJK.
+
+    ``tokenized``, when given, holds ``tokens(sentence.text)`` of each sentence, in order."""
     context = _Context(cast)
     overlong = {i for i, s in enumerate(sentences) if len(s.text) > MAX_SENTENCE}
     sentences = [Sentence(s.paragraph, "") if i in overlong else s for i, s in enumerate(sentences)]
     if title:
         _name_all(tokens(title), context, title, is_cjk(title))
     cjk = language.casefold().startswith("zh") or is_cjk("".join(s.text for s in sentences[:5]))
-    all_words = [tokens(sentence.text) for sentence in sentences]
+    all_words = [
+        [] if i in overlong else tokens(sentence.text) if tokenized is None else tokenized[i]
+        for i, sentence in enumerate(sentences)
+    ]
     readings: list[tuple[Frame | None, list, bool, bool]] = []
     open_quote = False
     frames_by_sentence = []
@@ -1810,8 +1848,9 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""
-    discover([title, *(s.text for s in statements)], cast)
-    proposals = propose(sentences, cast, title=title, language=readout.language or "")
+    tokenized = [tokens(s.text) if len(s.text) <= MAX_SENTENCE else [] for s in sentences]  # once, for both
+    discover([title, *(s.text for s in sentences)], cast, tokenized=[tokens(title), *tokenized])
+    proposals = propose(sentences, cast, title=title, language=readout.language or "", tokenized=tokenized)
     used = {p.speaker for p in proposals if p.speaker is not None}
     matched = {id(p) for p in cast.participants if p.key is None and p.rule}
     for participant in [p for p in cast.participants if p.key is None]:

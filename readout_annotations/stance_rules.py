@@ -311,12 +311,17 @@ def country_of(name: str) -> str | None:
 
 
 def countries_in(folded: str) -> list[tuple[int, str]]:
-    """``(offset, country)`` for every country wording in folded text, in order."""
+    """``(offset, country)`` for every country wording in folded text, in order (a new list)."""
+    return list(_countries_in(folded))
+
+
+@functools.lru_cache(maxsize=8)  # several rules scan the same statement in turn
+def _countries_in(folded: str) -> tuple[tuple[int, str], ...]:
     found = [(m.start(), _COUNTRY_OF[m.group()]) for m in _COUNTRY_RE.finditer(folded)]
     for m in _CJK_PAIR_RE.finditer(folded):
         found.append((m.start(1), _COUNTRY_OF[m.group(1)]))
         found.append((m.start(2), _COUNTRY_OF[m.group(2)]))
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 _RELATION_NOUNS = ("relations", "relationship", "ties", "relation", "alliance", "partnership")
