@@ -15,6 +15,16 @@ def _positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+#: The settings that must be positive integers, and the id of the check that says so.
+POSITIVE_INTEGERS = {
+    "MAX_IMPORT_BYTES": "readout_annotations.E002",
+    "ANNOTATIONS_PER_STATEMENT": "readout_annotations.E003",
+    "PAGE_SIZE": "readout_annotations.E004",
+    "MAX_PAGE_SIZE": "readout_annotations.E005",
+    "MAX_STATEMENTS": "readout_annotations.E008",
+}
+
+
 @register(Tags.compatibility)
 def check_settings(app_configs=None, **kwargs) -> list[Error]:
     errors = []
@@ -27,25 +37,16 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
                 id="readout_annotations.E001",
             )
         )
-    for index, name in enumerate(("MAX_IMPORT_BYTES", "ANNOTATIONS_PER_STATEMENT", "PAGE_SIZE", "MAX_PAGE_SIZE")):
+    for name, check_id in POSITIVE_INTEGERS.items():
         value = getattr(app_settings, name)
         if not _positive_int(value):
             errors.append(
                 Error(
                     f"{PREFIX}{name} is {value!r}; it must be a positive integer.",
                     hint="Remove the setting to use the default, or set a whole number above zero.",
-                    id=f"readout_annotations.E00{index + 2}",
+                    id=check_id,
                 )
             )
-    max_statements = app_settings.MAX_STATEMENTS
-    if not _positive_int(max_statements):
-        errors.append(
-            Error(
-                f"{PREFIX}MAX_STATEMENTS is {max_statements!r}; it must be a positive integer.",
-                hint="Remove the setting to use the default, or set a whole number above zero.",
-                id="readout_annotations.E008",
-            )
-        )
     page_size, max_page_size = app_settings.PAGE_SIZE, app_settings.MAX_PAGE_SIZE
     if _positive_int(page_size) and _positive_int(max_page_size) and page_size > max_page_size:
         errors.append(
