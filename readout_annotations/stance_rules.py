@@ -573,10 +573,19 @@ def _lowercase_words(name: str) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z']+", name) if w.islower() and w not in ("of", "and", "the", "in")}
 
 
+def _is_generic_relation(folded: str) -> bool:
+    """Whether a folded wording is a generic one ("bilateral relations", "the two countries"),
+    which names the relationship of whichever two countries a readout is about, never one target."""
+    return _GENERIC_RELATION_RE is not None and _GENERIC_RELATION_RE.fullmatch(folded) is not None
+
+
 class TargetIndex:
     """The known targets' names and aliases, folded, for :func:`find_targets`.
 
-    Relationship targets ("A-B relations") are also indexed by their pair of countries.
+    Relationship targets ("A-B relations") are also indexed by their pair of countries. An alias
+    that is a generic wording ("bilateral relations", as the seed's China-Belarus relations has)
+    is not indexed: in a readout about France it would name China-Belarus relations; the generic
+    wording takes the readout's own pair instead (see "Relationships" above).
     """
 
     def __init__(self, targets: Iterable[TargetInfo]) -> None:
@@ -588,7 +597,7 @@ class TargetIndex:
             self.targets[info.key] = info
             for name in (info.name, *info.names):
                 folded = fold_name(name)
-                if not folded or folded in self._by_name:
+                if not folded or folded in self._by_name or (name is not info.name and _is_generic_relation(folded)):
                     continue
                 self._by_name[folded] = info.key
                 if _is_bare_place(info, name):

@@ -92,6 +92,24 @@ def test_bilateral_wordings_take_the_speakers_pair():
     assert stances("The two sides should deepen bilateral relations.", Context()) == {}
 
 
+def test_a_generic_alias_never_names_one_relationship():
+    """The seed's China-Belarus relations has the alias "bilateral relations": in a readout about
+    France that wording is China-France relations (or nothing), never China-Belarus."""
+    index = TargetIndex(
+        [
+            TargetInfo("china-belarus-relations", "China-Belarus relations", "issue", ("bilateral relations",)),
+            TargetInfo("china-france-relations", "China-France relations", "issue", ()),
+        ]
+    )
+    text = "He added that the two sides should build on the consensuses they reached on bilateral relations."
+    france = Context(speaker_countries=("China",), recent=["France"])
+    belarus = Context(speaker_countries=("China",), recent=["Belarus"])
+    assert {s.target: s.stance for s in rules.find_stances(text, index, france)} == {"china-france-relations": FAVOR}
+    assert {s.target: s.stance for s in rules.find_stances(text, index, belarus)} == {"china-belarus-relations": FAVOR}
+    assert rules.find_stances(text, index, Context()) == []
+    assert "bilateral relations" not in index.folded_names()
+
+
 def test_a_name_inside_a_longer_name_is_not_the_target():
     assert stances("President Xi Jinping thanked Mr. Putin.") == {}
     assert stances("He praised the strong leadership of President Xi.") == {"leadership": FAVOR}
