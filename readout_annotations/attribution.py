@@ -1117,9 +1117,11 @@ class Proposal:
 
     @property
     def note(self) -> str:
+        """``rule: <rule id>; frame: '<the words of the frame>'``, the frame as the text writes it
+        (a non-breaking space stays one, never a Python escape such as ``\\xa0``)."""
         if not self.rule:
             return ""
-        return f"rule: {self.rule}; frame: {self.frame!r}" if self.frame else f"rule: {self.rule}"
+        return f"rule: {self.rule}; frame: '{self.frame}'" if self.frame else f"rule: {self.rule}"
 
 
 @dataclass

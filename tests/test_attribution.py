@@ -8,6 +8,7 @@ from readout_annotations.attribution import (
     MACHINE_VERSION,
     Cast,
     Participant,
+    Proposal,
     Sentence,
     create_proposals,
     discover,
@@ -280,6 +281,13 @@ def test_cold_start_never_duplicates_a_known_speaker_and_proposes_the_rest():
         (baerbock, "explicit"),
     ]
     assert proposals[1].note == "rule: frame-before; frame: 'The Secretary and the Foreign Minister underscored'"
+
+
+def test_the_why_of_a_proposal_quotes_the_frame_as_written():
+    """The seed writes "Xi\u00a0pointed out": the note shows the words, not a Python escape."""
+    proposal = Proposal(None, "explicit", "indirect", "pointed out", "frame-before", "Xi\u00a0pointed out")
+    assert proposal.note == "rule: frame-before; frame: 'Xi\u00a0pointed out'"
+    assert "\\" not in proposal.note
 
 
 @pytest.mark.django_db
