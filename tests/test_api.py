@@ -1080,3 +1080,20 @@ def test_the_schema_yaml_default(reviewer):
     response = client_for(reviewer).get("/api/schema/")
     assert response.status_code == 200
     assert response.content.startswith(b"openapi: 3.0.3")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/annotations/", "/api/predictions/", "/api/speakers/"])
+def test_a_body_over_the_hosts_upload_limit_is_a_json_400_and_changes_nothing(reviewer, settings, path):
+    """Django refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with ``RequestDataTooBig`` (a
+    ``SuspiciousOperation``): the API answers it in JSON, as every other bad request, not with
+    Django's HTML 400 page (found by the schema fuzzer in test_api_live.py)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    client = APIClient()
+    client.force_authenticate(reviewer)
+    before = (Annotation.objects.count(), Speaker.objects.count())
+    response = client.post(path, json.dumps({"note": "x" * 1000}), content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response["Content-Type"].startswith("application/json")
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["detail"]
+    assert (Annotation.objects.count(), Speaker.objects.count()) == before

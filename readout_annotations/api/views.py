@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, ProtectedError, QuerySet
@@ -30,7 +31,7 @@ from rest_framework import routers as drf_routers
 from rest_framework import status, viewsets
 from rest_framework import views as drf_views
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -88,8 +89,15 @@ class ServiceUnavailable(APIException):
 
 def exception_handler(exc, context):
     """REST framework's handler, plus: deleting a row still in use, or a unique key taken by a
-    concurrent request, is a 409; a lock that timed out is a JSON 503 with Retry-After. Never a 500."""
-    if isinstance(exc, ProtectedError):
+    concurrent request, is a 409; a lock that timed out is a JSON 503 with Retry-After; a body over
+    Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or any request Django finds malformed while the view
+    reads it (``SuspiciousOperation``, ``BadRequest``), is a JSON 400 rather than Django's HTML
+    page. Never a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = ParseError(_("The request body is larger than this server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)."))
+    elif isinstance(exc, SuspiciousOperation | BadRequest):
+        exc = ParseError(_("Malformed request: %(reason)s") % {"reason": exc})
+    elif isinstance(exc, ProtectedError):
         exc = Conflict(in_use_message(exc))
     elif isinstance(exc, IntegrityError):
         exc = Conflict(_("This conflicts with a change made meanwhile; read it again."))
