@@ -49,9 +49,10 @@ linear in the length of the statement (tests/test_stance_rules.py feeds adversar
 from __future__ import annotations
 
 import bisect
+import copy
 import functools
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.text import slugify
@@ -593,6 +594,13 @@ class TargetIndex:
         self._by_name: dict[str, object] = {}
         self._bare: set[str] = set()
         self.relationships: dict[frozenset[str], object] = {}
+        self._patterns: list[re.Pattern] = []
+        self._add(targets)
+
+    def _add(self, targets: Iterable[TargetInfo]) -> None:
+        """Index ``targets`` after those indexed before (a name already taken keeps its target),
+        their new names in one pattern of their own."""
+        names = []
         for info in targets:
             self.targets[info.key] = info
             for name in (info.name, *info.names):
@@ -600,12 +608,29 @@ class TargetIndex:
                 if not folded or folded in self._by_name or (name is not info.name and _is_generic_relation(folded)):
                     continue
                 self._by_name[folded] = info.key
+                names.append(folded)
                 if _is_bare_place(info, name):
                     self._bare.add(folded)
             pair = relationship_pair(info.name)
             if pair is not None:
                 self.relationships.setdefault(pair, info.key)
-        self._pattern = _literal_pattern(self._by_name)
+        pattern = _literal_pattern(names)
+        if pattern is not None:
+            self._patterns.append(pattern)
+
+    def extended(self, targets: Iterable[TargetInfo]) -> TargetIndex:
+        """A new index of this one's targets and then ``targets``, as
+        ``TargetIndex([*self.targets.values(), *targets])`` would be, without compiling this
+        index's names again (a readout's rules add the targets they propose as they go; the
+        database's and the starter lexicon's stay compiled once). This index is unchanged."""
+        index = copy.copy(self)
+        index.targets = dict(self.targets)
+        index._by_name = dict(self._by_name)
+        index._bare = set(self._bare)
+        index.relationships = dict(self.relationships)
+        index._patterns = list(self._patterns)
+        index._add(targets)
+        return index
 
     @classmethod
     def from_targets(cls, targets: Iterable, key=lambda target: target) -> TargetIndex:
@@ -634,11 +659,30 @@ class TargetIndex:
 
     def names_in(self, folded: str) -> list[tuple[int, int, object, bool]]:
         """``(start, end, key, bare_place)`` in folded text, leftmost-longest, no overlaps."""
-        if self._pattern is None:
-            return []
-        return [
-            (m.start(), m.end(), self._by_name[m.group()], m.group() in self._bare)
-            for m in self._pattern.finditer(folded)
+        if len(self._patterns) == 1:
+            matches = self._patterns[0].finditer(folded)
+        else:
+            matches = _leftmost_longest(self._patterns, folded)
+        return [(m.start(), m.end(), self._by_name[m.group()], m.group() in self._bare) for m in matches]
+
+
+def _leftmost_longest(patterns: Sequence[re.Pattern], text: str) -> Iterator[re.Match]:
+    """The matches of several :func:`_literal_pattern` patterns as one pattern of all their
+    phrases gives them: left to right, at each start the longest, none overlapping. Each pattern
+    searches on from where the last match taken ended, so the text is read once per pattern."""
+    current = [pattern.search(text) for pattern in patterns]
+    while True:
+        best = None
+        for m in current:
+            if m is not None and (best is None or (m.start(), -m.end()) < (best.start(), -best.end())):
+                best = m
+        if best is None:
+            return
+        yield best
+        end = best.end()
+        current = [
+            m if m is None or m.start() >= end else pattern.search(text, end)
+            for pattern, m in zip(patterns, current, strict=True)
         ]
 
 
@@ -936,6 +980,12 @@ def _key_slug(key: object) -> str:
     return key if isinstance(key, str) else ""
 
 
+#: At most this many new targets proposed in one readout (a readout is about a few dozen
+#: things; past this the rest are left to the annotators). It bounds the work of finding the
+#: proposed targets again in the statements after them.
+MAX_NEW_TARGETS = 100
+
+
 class ReadoutStances:
     """The stance rules over one readout's statements, in order: what the built-in proposer runs.
 
@@ -944,8 +994,9 @@ class ReadoutStances:
     readout's countries. For each statement call :meth:`speech` (a statement read as a
     speaker's) or :meth:`narration`, in the readout's order. Where a speech statement names no
     confirmed target, new targets are proposed from its words too (:func:`propose_targets`: a
-    starter target or an earlier proposal found in it does not settle what it is about), and
-    later statements find them by name, as a later readout will once they are stored.
+    starter target or an earlier proposal found in it does not settle what it is about), at
+    most :data:`MAX_NEW_TARGETS` of them, and later statements find them by name, as a later
+    readout will once they are stored.
     """
 
     def __init__(
@@ -954,7 +1005,9 @@ class ReadoutStances:
         self.index = index
         self.context = context or Context()
         self.confirmed = confirmed
+        self._known = index  # the database's and the starter targets, compiled once
         self._proposed: dict[str, str] = {}  # slug -> name of the targets proposed so far
+        self._indexed = 0  # how many of them self.index holds
 
     def speech(self, text: str, speaker_countries: Sequence[str] = ()) -> list[StanceProposal]:
         """The stances of a speaker's statement: on known and starter targets
@@ -967,14 +1020,16 @@ class ReadoutStances:
             taken = {_key_slug(s.target) for s in found}
             for proposal in propose_targets(text, self.index, self.context):
                 slug = target_slug(proposal.target)
-                if slug and slug not in taken and len(proposal.target) <= 200:
-                    taken.add(slug)
-                    name = self._proposed.setdefault(slug, proposal.target)
-                    found.append(StanceProposal(name, proposal.stance, proposal.rule, proposal.words, True))
-            new = [name for name in self._proposed.values() if ("new", name) not in self.index.targets]
-            if new:
-                extra = [TargetInfo(("new", name), name) for name in new]
-                self.index = TargetIndex([*self.index.targets.values(), *extra])
+                if not slug or slug in taken or len(proposal.target) > 200:
+                    continue
+                if slug not in self._proposed and len(self._proposed) >= MAX_NEW_TARGETS:
+                    continue
+                taken.add(slug)
+                name = self._proposed.setdefault(slug, proposal.target)
+                found.append(StanceProposal(name, proposal.stance, proposal.rule, proposal.words, True))
+            if len(self._proposed) != self._indexed:
+                self.index = self._known.extended(TargetInfo(("new", name), name) for name in self._proposed.values())
+                self._indexed = len(self._proposed)
         remember_countries(self.context, text)
         return found
 

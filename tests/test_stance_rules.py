@@ -369,6 +369,69 @@ def test_adversarial_inputs_take_linear_time(text):
     assert full < 3 * half + 0.05
 
 
+def _distinct_names(count: int) -> list[str]:
+    """``count`` capitalised made-up words, all different ("Bazor", "Cazor", ...)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [f"{letters[i % 26].upper()}{letters[i // 26 % 26]}{letters[i // 676 % 26]}zor" for i in range(count)]
+
+
+def _readout_of_new_targets(count: int) -> list[str]:
+    return [f"China supports the {name} Initiative." for name in _distinct_names(count)]
+
+
+def test_a_readout_naming_ever_new_targets_takes_linear_time():
+    """Each statement proposes a new target that the statements after it look for: doubling the
+    statements at most about doubles the time (recompiling every target's name for each new one
+    was quadratic: 2,000 such statements took minutes)."""
+
+    def cost(statements: list[str]) -> float:
+        best = float("inf")
+        for _ in range(2):
+            readout = rules.ReadoutStances(INDEX, Context())
+            start = time.process_time()
+            for text in statements:
+                readout.speech(text, ("China",))
+            best = min(best, time.process_time() - start)
+        return best
+
+    half, full = cost(_readout_of_new_targets(400)), cost(_readout_of_new_targets(800))
+    assert full < 3 * half + 0.05
+
+
+def test_a_readout_proposes_at_most_max_new_targets_and_finds_them_again():
+    readout = rules.ReadoutStances(TargetIndex([]), Context())
+    statements = _readout_of_new_targets(rules.MAX_NEW_TARGETS + 20)
+    proposed = [s.target for text in statements for s in readout.speech(text, ("China",)) if s.new_target]
+    assert len(set(proposed)) == rules.MAX_NEW_TARGETS
+    assert proposed[0] == f"{_distinct_names(1)[0]} Initiative"
+    # a target proposed earlier is found by name in a later statement
+    again = readout.speech(f"China welcomes the {_distinct_names(1)[0]} Initiative.", ("China",))
+    assert [(s.target, s.stance, s.new_target) for s in again] == [
+        (("new", f"{_distinct_names(1)[0]} Initiative"), FAVOR, False)
+    ]
+
+
+def test_an_extended_index_finds_what_one_index_of_all_the_targets_finds():
+    """``TargetIndex.extended`` (the readout's proposals beside the compiled known targets) reads
+    text exactly as one index of every target: leftmost, longest, no overlaps, the first target
+    of a name keeping it."""
+    import random
+
+    chance = random.Random(7)
+    for _ in range(2000):
+        names = sorted(
+            {"".join(chance.choice("ab c") for _ in range(chance.randint(1, 4))).strip() or "a" for _ in range(6)}
+        )
+        cut = chance.randint(0, len(names))
+        known = [TargetInfo(("known", n), n) for n in names[:cut]]
+        extra = [TargetInfo(("new", n), n) for n in names[cut:]] + [TargetInfo(("new", "dup"), names[0])]
+        text = "".join(chance.choice("ab c") for _ in range(30))
+        whole = TargetIndex([*known, *extra])
+        extended = TargetIndex(known).extended(extra)
+        assert extended.names_in(text) == whole.names_in(text), (names, cut, text)
+        assert extended.relationships == whole.relationships and extended.folded_names() == whole.folded_names()
+
+
 # --------------------------------------------------------------------------- speed without change
 
 
