@@ -39,6 +39,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from . import officeholders
+
 MACHINE_NAME = "readout_annotations.attribution"
 MACHINE_VERSION = "2.0"
 
@@ -378,12 +380,9 @@ def tokens(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
-_HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
-
-
 def is_cjk(text: str) -> bool:
     """True when most letters of ``text`` are CJK ideographs."""
-    if _HAN_RE.search(text) is None:
+    if officeholders.HAN_RE.search(text) is None:
         return False  # no ideograph at all: the common case, without the loop
     han = latin = 0
     for char in text:
@@ -941,7 +940,6 @@ def _officeholder(cast: Cast, entry, written: str, forms: Sequence[str], role: s
     "KAMIKAWA Yoko"), the office held on the readout's date (else the latest) as title and
     affiliation, and every name of the entry as aliases.
     """
-    from . import officeholders
 
     known = next((p for p in map(cast.find, entry.names) if p is not None), None) or cast.by_wikidata(entry.wikidata)
     if known is not None:
@@ -1064,7 +1062,7 @@ def _discover_cjk(text: str, cast: Cast) -> list[Participant]:
 
 
 def _is_han(char: str) -> bool:
-    return unicodedata.category(char) == "Lo" and ("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf")
+    return unicodedata.category(char) == "Lo" and officeholders.HAN_RE.match(char) is not None
 
 
 def _cjk_sentences(text: str) -> list[str]:
@@ -1840,7 +1838,6 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     name; a group: its members' family names), so that the returned annotations can point to
     them. Each annotation's ``note`` holds the rule and the frame that produced it.
     """
-    from . import officeholders
     from .models import Annotation, Origin, Speaker
 
     if speakers is None:

@@ -122,6 +122,11 @@ _WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
 _TITLE_WORD_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
 
 
+#: A CJK ideograph (the unified block and extension A), as Chinese names are written: the one
+#: pattern for it (the attribution rules use it too).
+HAN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
 def plain(name: str) -> str:
     """``name`` without diacritics: "López Obrador" -> "Lopez Obrador"."""
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
@@ -278,7 +283,7 @@ class Gazetteer:
         wanted = roles(title)
         former = "former" in title.casefold().split()
         place = self.country(country) if country else ""
-        if any(_is_han(c) for c in name):
+        if HAN_RE.search(name):
             candidates = self._zh.get("".join(name.split()), [])
             return _one(candidates, wanted, place, on, former)
         key = name_key(name)
@@ -295,10 +300,6 @@ def _put(index: dict[str, list[Officeholder]], key: str, person: Officeholder) -
         bucket = index.setdefault(key, [])
         if person not in bucket:
             bucket.append(person)
-
-
-def _is_han(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
 
 
 def compatible(office: Office, wanted: frozenset[str], place: str, on, former: bool) -> bool:
