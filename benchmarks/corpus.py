@@ -544,7 +544,11 @@ class _Tables:
         now = timezone.now()
         self.connection = connection
         self.readout = _Table(
-            Readout, ("id", "slug", "title", "published_at", "publisher", "text", "checksum"), connection, cursor, now
+            Readout,
+            ("id", "slug", "title", "published_at", "published_on", "publisher", "text", "checksum"),
+            connection,
+            cursor,
+            now,
         )
         self.statement = _Table(
             Statement, ("id", "readout", "number", "paragraph", "start", "end", "text"), connection, cursor, now
@@ -575,7 +579,7 @@ def _write(
     tables: _Tables, plans: list[PlannedReadout], users, speakers, targets, *, annotators: int, gold: bool
 ) -> None:
     from readout_annotations import text as text_module
-    from readout_annotations.models import ordered_uuid
+    from readout_annotations.models import Readout, ordered_uuid
 
     names = annotator_names(annotators)
     annotator_ids = [users[name].pk for name in names]
@@ -588,6 +592,7 @@ def _write(
                 p.slug,
                 p.title,
                 p.published_at,
+                Readout(published_at=p.published_at).publication_day(),  # as Readout.save() stores it
                 "Ministry of Foreign Affairs",
                 p.text,
                 text_module.checksum(p.text),
@@ -654,17 +659,22 @@ def readouts_for(annotations: int, statements: int = STATEMENTS, annotators: int
 CACHE = Path(os.environ.get("READOUT_BENCH_CACHE") or Path(tempfile.gettempdir()) / "readout-bench-cache")
 
 
+#: Bumped whenever the generator changes what it writes, so that no run reads an older corpus
+#: (2: readouts carry ``published_on``, as ``Readout.save()`` stores it).
+GENERATOR = 2
+
+
 def cached_sqlite(annotations: int, directory: Path | None = None, *, log=None) -> Path:
     """A SQLite file holding the corpus grown to ``readouts_for(annotations)`` readouts, built once
     (in a process of its own) and reused by every later call and benchmark run. The file's name
-    says its size and the latest migration, so a schema change builds a new one; delete the
-    directory (``READOUT_BENCH_CACHE``, by default ``readout-bench-cache`` in the temporary
-    directory) to rebuild after changing the generator."""
+    says its size, the latest migration and ``GENERATOR``, so a schema change or a new generator
+    builds a new one (old files stay in the directory, ``READOUT_BENCH_CACHE``, by default
+    ``readout-bench-cache`` in the temporary directory, until deleted)."""
     directory = Path(directory or CACHE)
     directory.mkdir(parents=True, exist_ok=True)
     readouts = readouts_for(annotations)
     migrations = sorted(p.stem for p in (ROOT / "readout_annotations" / "migrations").glob("0*.py"))
-    path = directory / f"corpus-{readouts}-readouts-{migrations[-1]}.sqlite3"
+    path = directory / f"corpus-{readouts}-readouts-{migrations[-1]}-g{GENERATOR}.sqlite3"
     done = path.with_suffix(".done")
     if done.exists():
         return path

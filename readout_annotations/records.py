@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.sql.constants import MULTI
 from django.utils.translation import gettext as _
 
@@ -205,37 +205,87 @@ def _row_chunks(rows: QuerySet, batch: int) -> Iterator[list[tuple]]:
     return compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=batch)
 
 
-def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
-    """The stances of these annotations, each list sorted by target slug, in one query.
+def _all_rows(rows: QuerySet) -> list[tuple]:
+    """All rows of a ``values_list`` queryset as the driver gives them (see ``_row_chunks``)."""
+    compiler = rows.query.get_compiler(using=rows.db)
+    return [row for chunk in compiler.execute_sql(MULTI) for row in chunk]
 
-    The query is written out rather than built with ``filter(annotation_id__in=...)``: Django
-    prepares every value of an ``IN`` list one by one, which cost more than reading the rows."""
-    grouped: dict[int, list[dict]] = {}
-    if not annotation_ids:
-        return grouped
+
+def _keys(keys: list[int]) -> RawSQL:
+    """``keys`` (primary keys, integers the database gave) as the right side of an ``__in``
+    filter, passed to the driver as they are: Django prepares every value of an ``IN`` list one
+    by one, which cost more than reading the rows they select."""
+    return RawSQL(", ".join(["%s"] * len(keys)), keys)
+
+
+def _stance_query(using: str, annotation_ids: list[int], *, names: bool) -> list[tuple]:
+    """One query for the stances of these annotations, grouped by annotation: rows of
+    ``(annotation id, target slug, target name, stance)`` ordered by slug (``names``: joined
+    with the targets) or ``(annotation id, target id, stance)`` ordered by target id."""
     connection = connections[using]
     quote = connection.ops.quote_name
     stance, target = Stance._meta, Target._meta
-    column = {name: quote(stance.get_field(name).column) for name in ("annotation", "target", "stance")}
-    marks = ", ".join(["%s"] * len(annotation_ids))
-    sql = (
-        f"SELECT s.{column['annotation']}, t.{quote(target.get_field('slug').column)}, "
-        f"t.{quote(target.get_field('name').column)}, s.{column['stance']} "
-        f"FROM {quote(stance.db_table)} s INNER JOIN {quote(target.db_table)} t "
-        f"ON s.{column['target']} = t.{quote(target.pk.column)} "
-        f"WHERE s.{column['annotation']} IN ({marks}) "
-        f"ORDER BY s.{column['annotation']}, t.{quote(target.get_field('slug').column)}"
+    annotation_id, target_id, value = (
+        quote(stance.get_field(name).column) for name in ("annotation", "target", "stance")
     )
+    slug, name = (quote(target.get_field(name).column) for name in ("slug", "name"))
+    if names:
+        select = f"s.{annotation_id}, t.{slug}, t.{name}, s.{value}"
+        join = f"INNER JOIN {quote(target.db_table)} t ON s.{target_id} = t.{quote(target.pk.column)}"
+        tables = f"{quote(stance.db_table)} s {join}"
+        order = f"s.{annotation_id}, t.{slug}"
+    else:
+        select, tables, order = (
+            f"s.{annotation_id}, s.{target_id}, s.{value}",
+            f"{quote(stance.db_table)} s",
+            f"s.{annotation_id}, s.{target_id}",
+        )
+    marks = ", ".join(["%s"] * len(annotation_ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, annotation_ids)
-        rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT {select} FROM {tables} WHERE s.{annotation_id} IN ({marks}) ORDER BY {order}", annotation_ids
+        )
+        return cursor.fetchall()
+
+
+def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
+    """The stances of these annotations, each list sorted by target slug, in one query (the
+    query is written out rather than built with ``filter(annotation_id__in=...)``: see ``_keys``)."""
+    if not annotation_ids:
+        return {}
+    rows = _stance_query(using, annotation_ids, names=True)
+    return _grouped(rows)
+
+
+def _stance_rows(using: str, annotation_ids: list[int]) -> list[tuple]:
+    """``(annotation id, target id, stance)`` of these annotations' stances, without the targets'
+    names (``_Names`` has them): one query, ordered by annotation."""
+    if not annotation_ids:
+        return []
+    return _stance_query(using, annotation_ids, names=False)
+
+
+def _grouped(rows) -> dict[int, list[dict]]:
+    """Stance entries by annotation from ``(annotation id, target slug, target name, stance)``
+    rows that come grouped by annotation; each list sorted by target slug."""
+    grouped: dict[int, list[dict]] = {}
+    unsorted = []
     for annotation_id, slug, name, value in rows:
         entry = {"target": slug, "target_name": name, "stance": value}
         if annotation_id in grouped:
-            grouped[annotation_id].append(entry)
+            entries = grouped[annotation_id]
+            if entries[-1]["target"] > slug:
+                unsorted.append(entries)
+            entries.append(entry)
         else:
             grouped[annotation_id] = [entry]
+    for entries in unsorted:
+        entries.sort(key=_by_target)
     return grouped
+
+
+def _by_target(entry: dict) -> str:
+    return entry["target"]
 
 
 def records_of(queryset, *, reader=None) -> Iterator[Record]:
@@ -339,14 +389,104 @@ def _export_selection(all: bool, readouts: Iterable[str], user) -> tuple[QuerySe
     return statements, annotations
 
 
-def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[dict]:
-    ids = statements.order_by("readout__slug", "number").values_list("pk", flat=True).iterator(chunk_size=BATCH)
-    order = ("statement__readout__slug", "statement__number", "pk")
-    while True:
-        batch = list(islice(ids, BATCH))
-        if not batch:
-            return
-        yield from records_of(annotations.filter(statement_id__in=batch).order_by(*order))
+#: The reading's own columns the export walk fetches (``_in_batches``): no join, names by key.
+_PLAIN_READING_COLUMNS = (
+    "statement_id",
+    "id",
+    "speaker_id",
+    "attribution",
+    "mode",
+    "cue",
+    "annotator_id",
+    "origin",
+    "machine_name",
+    "machine_version",
+    "gold",
+)
+
+
+class _Names:
+    """Names by primary key for the export walk, each fetched once per export: speakers'
+    ``(slug, name)``, annotators' usernames and targets' ``(slug, name)``. One query per kind
+    of name and batch, only when the batch names a key not seen before (memory grows with the
+    speakers, people and targets named, not with the rows)."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.speakers: dict[int | None, tuple[str | None, str | None]] = {None: (None, None)}
+        self.usernames: dict[int | None, str | None] = {None: None}
+        self.targets: dict[int, tuple[str, str]] = {}
+
+    def load(self, rows: list[tuple], stance_rows: list[tuple]) -> None:
+        """Fetch the names ``rows`` (``_PLAIN_READING_COLUMNS``) and ``stance_rows`` use."""
+        speakers = {row[2] for row in rows}.difference(self.speakers)
+        if speakers:
+            found = Speaker.objects.using(self.using).filter(pk__in=speakers).values_list("pk", "slug", "name")
+            self.speakers.update((pk, (slug, name)) for pk, slug, name in found)
+        people = {row[6] for row in rows}.difference(self.usernames)
+        if people:
+            user = get_user_model()
+            found = user._default_manager.using(self.using).filter(pk__in=people).values_list("pk", user.USERNAME_FIELD)
+            self.usernames.update(found)
+        targets = {row[1] for row in stance_rows}.difference(self.targets)
+        if targets:
+            found = Target.objects.using(self.using).filter(pk__in=targets).values_list("pk", "slug", "name")
+            self.targets.update((pk, (slug, name)) for pk, slug, name in found)
+
+
+def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[Record]:
+    """One record per annotation of ``annotations``, ordered by readout slug, statement number
+    and annotation id: ``statements`` (those with an annotation) are walked in that order through
+    their indexes, ``BATCH`` at a time, and each batch's annotations read in one query of their
+    own columns (the statement's columns come from the walk, once per statement; names from
+    ``_Names``), their stances in one more."""
+    using = annotations.db
+    names = _Names(using)
+    walk = statements.order_by("readout__slug", "number").values_list("id", *_STATEMENT_COLUMNS)
+    for chunk in _row_chunks(walk, BATCH):
+        by_statement: dict[int, list[tuple]] = {}
+        keys = [row[0] for row in chunk]
+        reading = annotations.filter(statement_id__in=_keys(keys)).order_by("statement_id", "pk")
+        rows = _all_rows(reading.values_list(*_PLAIN_READING_COLUMNS))
+        stance_rows = _stance_rows(using, [row[1] for row in rows])
+        names.load(rows, stance_rows)
+        targets = names.targets
+        stances = _grouped((pk, *targets[target], value) for pk, target, value in stance_rows)
+        for row in rows:
+            if row[0] in by_statement:
+                by_statement[row[0]].append(row)
+            else:
+                by_statement[row[0]] = [row]
+        speakers, usernames = names.speakers, names.usernames
+        for statement_id, readout, number, paragraph, start, end, text in chunk:
+            for row in by_statement.get(statement_id, ()):
+                (_, pk, speaker_id, attribution, mode, cue, annotator_id, origin, machine_name, machine_version) = row[
+                    :10
+                ]
+                speaker, speaker_name = speakers[speaker_id]
+                human = origin == Origin.HUMAN
+                yield Record(
+                    {
+                        "readout": readout,
+                        "statement": number,
+                        "paragraph": paragraph,
+                        "start": start,
+                        "end": end,
+                        "text": text,
+                        "speaker": speaker,
+                        "speaker_name": speaker_name,
+                        "attribution": attribution,
+                        "mode": mode or None,
+                        "cue": cue,
+                        "stances": stances.get(pk, []),
+                        "annotator": usernames[annotator_id],
+                        "origin": origin,
+                        "model_name": None if human else machine_name or None,
+                        "model_version": None if human else machine_version or None,
+                        "gold": bool(row[10]),
+                    },
+                    pk,
+                )
 
 
 # --------------------------------------------------------------------------- reading records back

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from benchmarks import corpus
 from readout_annotations import records
-from readout_annotations.models import Annotation, Statement
+from readout_annotations.models import Annotation, Readout, Statement
 
 from .conftest import make_readout
 
@@ -46,6 +46,14 @@ def test_the_fill_writes_the_planned_readings(filled):
     gold = list(records.export_records(readouts=[planned.slug]))
     assert [record["annotator"] for record in gold] == [corpus.annotator_names()[0]] * corpus.STATEMENTS
     assert all(record["gold"] is True for record in gold)
+
+
+def test_the_fill_stores_the_day_save_would(filled):
+    """Raw rows skip ``Readout.save()``: the fill stores ``published_on`` as save would, so that
+    exports read the day as they do in a host (None here once made every export load each readout)."""
+    for readout in Readout.objects.filter(slug__startswith="bench-"):
+        assert readout.published_on is not None
+        assert readout.published_on == readout.publication_day()
 
 
 def test_ordinary_writes_follow_the_fill(filled):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from readout_annotations.formats import FORMATS
+from readout_annotations.formats import FORMATS, ReadoutCache
 from readout_annotations.models import Annotation, Speaker, Stance, Target
 
 from .conftest import make_readout
@@ -284,3 +284,127 @@ def test_queries_do_not_grow_with_the_rows(db, annotator, format, offsets):
 
     for scope in ([], ["--all"]):
         assert queries(*scope, "--readout", "few") == queries(*scope, "--readout", "many")
+
+
+# --------------------------------------------------------------------------- the fast writers against their oracles
+
+#: Strings that JSON or CSV must escape, quote or neutralise, with a lone surrogate, an astral
+#: character, U+2028 and the formula starts.
+AWKWARD = [
+    'a "quoted" word',
+    "back\\slash",
+    "comma, then",
+    "line\nbreak",
+    "cr\rlf\r\n",
+    "tab\there",
+    "\x00\x1f\x7f",
+    "\u2028\u2029",
+    "\ud800 lone",
+    "\U0001f600",
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM",
+    "\tx",
+    "\rx",
+    "",
+    " ",
+    "plain",
+    "Xi",
+]
+
+
+def random_records(seed: int, count: int) -> list[dict]:
+    """Records of every shape the writers meet: readings one after another on a statement (the
+    same text object, as the read path gives them), statements that share a text, unread ones,
+    names and stances drawn from ``AWKWARD``; half of them ``records.Record``."""
+    import random
+
+    from readout_annotations.records import RECORD_FIELDS, Record
+
+    rng = random.Random(seed)
+    pick = lambda: rng.choice(AWKWARD) if rng.random() < 0.7 else rng.choice(AWKWARD) + rng.choice(AWKWARD)  # noqa: E731
+    maybe = lambda: None if rng.random() < 0.2 else pick()  # noqa: E731
+    made, number = [], 0
+    while len(made) < count:
+        number += 1
+        text = pick() if rng.random() < 0.2 else f"Statement {number} says {pick()}."
+        readout = rng.choice(["r-one", "r-two", '"odd", slug'])
+        place = {
+            "readout": readout,
+            "statement": rng.choice([number, 1]),
+            "paragraph": rng.randint(1, 3),
+            "start": rng.randint(0, 50),
+            "end": rng.randint(51, 90),
+            "text": text,
+        }
+        for _ in range(rng.randint(1, 4)):
+            unread = rng.random() < 0.15
+            stances = (
+                []
+                if unread
+                else [
+                    {"target": pick(), "target_name": maybe(), "stance": rng.choice(["favor", "against", "none"])}
+                    for _ in range(rng.randint(0, 3))
+                ]
+            )
+            fields = {
+                **place,
+                "speaker": None if unread else maybe(),
+                "speaker_name": None if unread else maybe(),
+                "attribution": None if unread else rng.choice(["explicit", "narration"]),
+                "mode": None if unread else rng.choice([None, "direct"]),
+                "cue": None if unread else maybe(),
+                "stances": stances,
+                "annotator": None if unread else maybe(),
+                "origin": None if unread else rng.choice(["human", "machine"]),
+                "model_name": maybe(),
+                "model_version": maybe(),
+                "gold": rng.random() < 0.3,
+            }
+            assert tuple(fields) == RECORD_FIELDS
+            made.append(Record(fields, len(made)) if rng.random() < 0.5 else fields)
+    return made
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_jsonl_lines_are_json_dumps_of_each_record(db, seed):
+    records = random_records(seed, 400)
+    expected = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    assert "".join(FORMATS["jsonl"].chunks(records)) == expected
+
+
+@pytest.mark.parametrize("raw", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_csv_rows_are_what_csv_writer_writes(db, seed, raw):
+    """The oracle: each row's cells as COLUMNS name them, through ``csv.writer``."""
+    from readout_annotations.formats.csv import COLUMNS, neutralised
+
+    make_readout("r-one")  # a day for one of the slugs; the others have none
+    day = ReadoutCache().publication_day("r-one")
+    records = random_records(seed, 400)
+
+    def cell(value):
+        text = "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return text if raw else neutralised(text)
+
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(COLUMNS)
+    row_id = 0
+    for record in records:
+        for stance in record["stances"] or [{"target": None, "target_name": None, "stance": None}]:
+            row_id += 1
+            value = stance["stance"]
+            row = {
+                **record,
+                "id": row_id,
+                "target": stance["target"],
+                "target_name": stance["target_name"],
+                "stance": value.upper() if value else None,
+                "offset_unit": "codepoints",
+                "published_on": day.isoformat() if record["readout"] == "r-one" else None,
+            }
+            writer.writerow([cell(row[column]) for column in COLUMNS])
+    writer.writerow(["#end", "", str(row_id)])
+    assert "".join(FORMATS["csv"].chunks(records, raw=raw, trailer=True)) == expected.getvalue()

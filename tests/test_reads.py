@@ -91,14 +91,32 @@ def test_queries_per_batch_do_not_grow_with_the_rows(mixed):
 
 
 def test_export_walks_statements_in_batches_in_queries_that_do_not_grow(mixed, monkeypatch):
-    """``export_records(all=True)``: ids of the read statements, then per batch its annotations
-    and their stances; more rows in a batch cost no more queries."""
-    counts = {}
-    for size in (2, 5):
+    """``export_records(all=True)``: one query walks the read statements, then per batch one for
+    its annotations and one for their stances, and one per kind of name (speakers, annotators,
+    targets) only when the batch names one not fetched before: each name is fetched once, and
+    more rows with the same names cost no more queries."""
+    name_tables = ("readout_annotations_speaker", "auth_user", "readout_annotations_target")
+
+    def export(size):
         monkeypatch.setattr(records, "BATCH", size)
         with CaptureQueriesContext(connection) as queries:
             every = list(records.export_records(all=True))
+        sql = [query["sql"] for query in queries]
+        names = {table: [q for q in sql if f'FROM "{table}"' in q or f"FROM `{table}`" in q] for table in name_tables}
+        return every, sql, names
+
+    fetched = {}
+    for size in (2, 5):
+        every, sql, names = export(size)
         batches = -(-10 // size)  # ten statements are read
         assert len(every) == 19
-        counts[size] = len(queries) - 2 * batches
-    assert counts[2] == counts[5] == 1
+        assert len(sql) == 1 + 2 * batches + sum(len(found) for found in names.values())
+        # one speaker (xi), three annotators, two targets: each fetched in the first batch naming it
+        assert all(1 <= len(found) <= batches for found in names.values())
+        fetched[size] = (len(sql), {table: len(found) for table, found in names.items()})
+    for statement in Statement.objects.filter(readout=mixed, number__lte=10):
+        Annotation.objects.create(statement=statement, origin="machine", machine_name="rules", attribution="narration")
+    for size in (2, 5):
+        more, sql, names = export(size)
+        assert len(more) == 29
+        assert (len(sql), {table: len(found) for table, found in names.items()}) == fetched[size]

@@ -352,5 +352,6 @@ def test_record_queries_do_not_grow_with_the_statements(db):
         assert all(len(r["stances"]) == 2 for r in every)
         counts[size] = (gold_queries, all_queries)
     assert counts[10] == counts[100]
-    # statements + the stances of their gold; the read statements' ids + annotations + their stances
-    assert counts[10] == (2, 3)
+    # statements + the stances of their gold; the read statements + annotations + their stances
+    # + the names they use (speakers, annotators, targets: each fetched once)
+    assert counts[10] == (2, 6)

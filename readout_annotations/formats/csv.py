@@ -21,12 +21,10 @@ row is not that was cut off.
 
 from __future__ import annotations
 
-import csv as csv_module
-import io
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from .base import CODEPOINTS, ReadoutCache, write_chunks
+from .base import CODEPOINTS, Memo, ReadoutCache, write_chunks
 
 MEDIA_TYPE = "text/csv"
 EXTENSION = "csv"
@@ -86,6 +84,16 @@ def _neutralised_value(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def quoted(cell: str) -> str:
+    """``cell`` as ``csv.writer`` (RFC 4180, minimal quoting) writes it in a row of several cells:
+    in double quotes, doubled inside, when it holds a comma, a double quote or a line break."""
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    if "," in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell + '"'
+    return cell
+
+
 def chunks(
     records: Iterable[dict],
     *,
@@ -94,65 +102,69 @@ def chunks(
     raw: bool = False,
     trailer: bool = False,
 ) -> Iterator[str]:
+    """The file a piece at a time: the header, then each record's rows. Rows are written as
+    ``csv.writer`` writes them (``tests/test_export_formats`` checks it on random records), each
+    cell of a name, label or statement worked out once (``Memo``; a statement's cells once for all
+    its readings, which come one after another)."""
     readouts = readouts or ReadoutCache(offsets)
     cell = _value if raw else _neutralised_value
-    buffer = io.StringIO()
-    writer = csv_module.writer(buffer)
 
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return value
+    def cells(values: tuple) -> str:
+        return ",".join([quoted(cell(value)) for value in values])
 
-    writer.writerow(COLUMNS)
-    yield flush()
+    def stance(entry: tuple) -> tuple[str, str]:
+        target, value, name = entry
+        return cells((target,)), cells((value.upper() if value else None, name))
+
+    readings, people, stances = Memo(cells), Memo(cells), Memo(stance)
+    header = ",".join(COLUMNS) + "\r\n"
+    yield header
     row_id = 0
-    unread = [{"target": None, "target_name": None, "stance": None}]
+    statement = text = place = None
     for record in records:
-        slug = record["readout"]
-        day = readouts.publication_day(slug)
-        # The cells after COLUMNS' first five, the same for every stance of the record: made once.
-        common = [
-            cell(value)
-            for value in (
-                record["speaker"],
-                record["speaker_name"],
-                record["attribution"],
-                record["mode"],
-                record["cue"],
-                slug,
-                record["statement"],
-                record["paragraph"],
-                readouts.readout_offset(slug, record["start"]),
-                readouts.readout_offset(slug, record["end"]),
-                readouts.offsets,
+        slug, number, paragraph, start, end = (
+            record[key] for key in ("readout", "statement", "paragraph", "start", "end")
+        )
+        key = (record["text"], number, slug, paragraph, start, end)
+        if key != statement:  # a statement's cells: once for all its readings
+            statement = key
+            text = cells((record["text"],))
+            day = readouts.publication_day(slug)
+            place = cells(
+                (
+                    slug,
+                    number,
+                    paragraph,
+                    readouts.readout_offset(slug, start),
+                    readouts.readout_offset(slug, end),
+                    readouts.offsets,
+                )
+            )
+            published = cells((day.isoformat() if day else None,))
+        reading = readings[
+            (record["speaker"], record["speaker_name"], record["attribution"], record["mode"], record["cue"])
+        ]
+        person = people[
+            (
                 record["annotator"],
                 record["origin"],
                 record["gold"],
                 record.get("model_name"),
                 record.get("model_version"),
-                day.isoformat() if day else None,
             )
         ]
-        text = cell(record["text"])
-        for stance in record["stances"] or unread:
+        common = f"{reading},{place},{person},{published}\r\n"
+        rows = []
+        for entry in record["stances"] or ():
             row_id += 1
-            value = stance["stance"]
-            writer.writerow(
-                [
-                    cell(row_id),
-                    cell(stance["target"]),
-                    text,
-                    cell(value.upper() if value else None),
-                    cell(stance["target_name"]),
-                    *common,
-                ]
-            )
-        yield flush()
+            target, rest = stances[(entry["target"], entry["stance"], entry["target_name"])]
+            rows.append(f"{row_id},{target},{text},{rest},{common}")
+        if not rows:
+            row_id += 1
+            rows.append(f"{row_id},,{text},,,{common}")
+        yield "".join(rows)
     if trailer:
-        writer.writerow([TRAILER, "", str(row_id)])
-        yield flush()
+        yield f"{TRAILER},,{row_id}\r\n"
 
 
 def write(records: Iterable[dict], stream: TextIO, **options) -> int:

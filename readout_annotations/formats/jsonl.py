@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 from typing import TextIO
 
-from .base import CODEPOINTS, FormatError, ReadoutCache, write_chunks
+from ..records import Record
+from .base import CODEPOINTS, FormatError, Memo, ReadoutCache, write_chunks
 
 MEDIA_TYPE = "application/x-ndjson"
 EXTENSION = "jsonl"
@@ -34,6 +36,7 @@ def chunks(
     trailer: bool = False,
 ) -> Iterator[str]:
     readouts = readouts or ReadoutCache(offsets)
+    line = _Lines()
     count = 0
     for record in records:
         count += 1
@@ -44,9 +47,64 @@ def chunks(
                 "end": readouts.readout_offset(record["readout"], record["end"]),
                 "offset_unit": readouts.offsets,
             }
-        yield _encode(record) + "\n"
+            yield _encode(record) + "\n"
+        elif type(record) is Record:
+            yield line(record)
+        else:
+            yield _encode(record) + "\n"
     if trailer:
         yield json.dumps({TRAILER: {"records": count}}) + "\n"
+
+
+class _Lines:
+    """The line of a canonical record (a ``records.Record``: ``RECORD_FIELDS`` in that order),
+    byte for byte what ``json.dumps(record, ensure_ascii=False)`` writes (``tests/test_export_formats``
+    checks it on random records), faster: every string is escaped by ``json``'s own
+    ``encode_basestring``, but each name, slug and label once per export (``Memo``) and a
+    statement's fields once for all its readings, which come one after another."""
+
+    def __init__(self) -> None:
+        self.strings = Memo(encode_basestring, fixed={None: "null"})
+        self.stances = Memo(self._stance)
+        self.statement: tuple = ()
+        self.prefix = ""
+
+    def _stance(self, entry: tuple) -> str:
+        target, name, value = (self.strings[part] for part in entry)
+        return f'{{"target": {target}, "target_name": {name}, "stance": {value}}}'
+
+    def __call__(self, record: Record) -> str:
+        strings = self.strings
+        key = (
+            record["text"],
+            record["readout"],
+            record["statement"],
+            record["paragraph"],
+            record["start"],
+            record["end"],
+        )
+        if key != self.statement:  # a statement's fields: once for all its readings
+            self.statement = key
+            text, readout, number, paragraph, start, end = key
+            self.prefix = (
+                f'{{"readout": {strings[readout]}, "statement": {int.__repr__(number)}, '
+                f'"paragraph": {int.__repr__(paragraph)}, "start": {int.__repr__(start)}, '
+                f'"end": {int.__repr__(end)}, "text": {encode_basestring(text)}'
+            )
+        stances = record["stances"]
+        if stances:
+            memo = self.stances
+            stances = "[" + ", ".join([memo[(s["target"], s["target_name"], s["stance"])] for s in stances]) + "]"
+        else:
+            stances = "[]"
+        return (
+            f'{self.prefix}, "speaker": {strings[record["speaker"]]}, '
+            f'"speaker_name": {strings[record["speaker_name"]]}, '
+            f'"attribution": {strings[record["attribution"]]}, "mode": {strings[record["mode"]]}, '
+            f'"cue": {strings[record["cue"]]}, "stances": {stances}, "annotator": {strings[record["annotator"]]}, '
+            f'"origin": {strings[record["origin"]]}, "model_name": {strings[record["model_name"]]}, '
+            f'"model_version": {strings[record["model_version"]]}, "gold": {"true" if record["gold"] else "false"}}}\n'
+        )
 
 
 def lines(records: Iterable[dict]) -> Iterator[str]:
