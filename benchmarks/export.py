@@ -75,7 +75,9 @@ def child(database: str, format: str, offsets: str, trace: bool) -> None:
         tracemalloc.start()
     stream = Counter()
     start = time.perf_counter()
-    count = MODULES[format].write(export_records(all=True), stream, readouts=ReadoutCache(offsets))
+    module = MODULES[format]
+    rows = export_records(all=True, annotation_ids=getattr(module, "ANNOTATION_IDS", False))
+    count = module.write(rows, stream, readouts=ReadoutCache(offsets))
     seconds = time.perf_counter() - start
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     print(

@@ -263,7 +263,9 @@ def export(format: str) -> dict:
             records += len(batch)
     else:
         start, started_cpu = time.perf_counter(), time.process_time()
-        records = MODULES[format].write(export_records(all=True), Discard(), readouts=ReadoutCache("codepoints"))
+        module = MODULES[format]
+        rows = export_records(all=True, annotation_ids=getattr(module, "ANNOTATION_IDS", False))
+        records = module.write(rows, Discard(), readouts=ReadoutCache("codepoints"))
         seconds, cpu = time.perf_counter() - start, time.process_time() - started_cpu
     return {
         "records": records,

@@ -274,10 +274,12 @@ def run_export(job: Job, progress: Progress) -> dict:
     if "annotations" in parameters:  # the admin's "export selected": those the user may still see
         selected = Annotation.objects.visible_to(job.user).filter(pk__in=parameters["annotations"])
         progress.total = selected.count()
-        rows = records.all_records(selected)
+        rows = records.all_records(selected, annotation_ids=getattr(module, "ANNOTATION_IDS", False))
     else:
         progress.total = records.export_count(all=everything, readouts=slugs, user=job.user)
-        rows = records.export_records(all=everything, readouts=slugs, user=job.user)
+        rows = records.export_records(
+            all=everything, readouts=slugs, user=job.user, annotation_ids=getattr(module, "ANNOTATION_IDS", False)
+        )
     with tempfile.TemporaryFile("w+b") as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         options = {name: True for name in ("trailer", "raw") if parameters.get(name)}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -83,9 +84,10 @@ WRITABLE_FIELDS = (
 class Record(dict):
     """A canonical record (a ``dict`` with the keys of ``RECORD_FIELDS``) that also carries
     ``annotation_id``: the primary key of the annotation it was read from (None for a statement
-    without a reading). The id is not one of the record's fields, so no format writes it unless it
-    names readings by id (Label Studio's export gives it as the annotation's ``id``, which Label
-    Studio keeps as ``import_id``; see ``formats.labelstudio``)."""
+    without a reading), made only for a format that names readings by id (its module sets
+    ``ANNOTATION_IDS``: Label Studio's export gives the id as the annotation's ``id``, which Label
+    Studio keeps as ``import_id``; see ``formats.labelstudio``). The id is not one of the record's
+    fields; every other export gets plain dicts, a little cheaper to make."""
 
     __slots__ = ("annotation_id",)
 
@@ -124,7 +126,7 @@ def _columns(model) -> tuple[str, ...]:
     return ("statement_id", *(f"statement__{c}" for c in _STATEMENT_COLUMNS), *_READING_COLUMNS, username)
 
 
-def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[Record, int, int | None, int | None]]:
+def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, int, int | None, int | None]]:
     """Canonical records built from rows: ``(record, statement id, annotation id, version)`` each.
 
     ``queryset``, ordered as the records should come, is either a ``Statement`` queryset (one
@@ -146,52 +148,47 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[Record,
             if pk is not None and hide_gold_of is not None and annotator_id != hide_gold_of and gold:
                 pk = None
             if pk is None:
-                record = Record(
-                    {
-                        "readout": readout,
-                        "statement": number,
-                        "paragraph": paragraph,
-                        "start": start,
-                        "end": end,
-                        "text": text,
-                        "speaker": None,
-                        "speaker_name": None,
-                        "attribution": None,
-                        "mode": None,
-                        "cue": None,
-                        "stances": [],
-                        "annotator": None,
-                        "origin": None,
-                        "model_name": None,
-                        "model_version": None,
-                        "gold": False,
-                    }
-                )
-                yield record, statement_id, None, None
-                continue
-            human = origin == Origin.HUMAN
-            record = Record(
-                {
+                record = {
                     "readout": readout,
                     "statement": number,
                     "paragraph": paragraph,
                     "start": start,
                     "end": end,
                     "text": text,
-                    "speaker": speaker,
-                    "speaker_name": speaker_name,
-                    "attribution": attribution,
-                    "mode": mode or None,
-                    "cue": cue,
-                    "stances": stances.get(pk, []),
-                    "annotator": row[19],
-                    "origin": origin,
-                    "model_name": None if human else machine_name or None,
-                    "model_version": None if human else machine_version or None,
-                    "gold": bool(gold),  # the driver's value: SQLite and MariaDB give 0 or 1
-                },
-                pk,
-            )
+                    "speaker": None,
+                    "speaker_name": None,
+                    "attribution": None,
+                    "mode": None,
+                    "cue": None,
+                    "stances": [],
+                    "annotator": None,
+                    "origin": None,
+                    "model_name": None,
+                    "model_version": None,
+                    "gold": False,
+                }
+                yield record, statement_id, None, None
+                continue
+            human = origin == Origin.HUMAN
+            record = {
+                "readout": readout,
+                "statement": number,
+                "paragraph": paragraph,
+                "start": start,
+                "end": end,
+                "text": text,
+                "speaker": speaker,
+                "speaker_name": speaker_name,
+                "attribution": attribution,
+                "mode": mode or None,
+                "cue": cue,
+                "stances": stances.get(pk, []),
+                "annotator": row[19],
+                "origin": origin,
+                "model_name": None if human else machine_name or None,
+                "model_version": None if human else machine_version or None,
+                "gold": bool(gold),  # the driver's value: SQLite and MariaDB give 0 or 1
+            }
             yield record, statement_id, pk, version
 
 
@@ -254,7 +251,7 @@ def _stances(using: str, annotation_ids: list[int]) -> dict[int, list[dict]]:
     if not annotation_ids:
         return {}
     rows = _stance_query(using, annotation_ids, names=True)
-    return _grouped(rows)
+    return _grouped((pk, {"target": slug, "target_name": name, "stance": value}) for pk, slug, name, value in rows)
 
 
 def _stance_rows(using: str, annotation_ids: list[int]) -> list[tuple]:
@@ -265,16 +262,15 @@ def _stance_rows(using: str, annotation_ids: list[int]) -> list[tuple]:
     return _stance_query(using, annotation_ids, names=False)
 
 
-def _grouped(rows) -> dict[int, list[dict]]:
-    """Stance entries by annotation from ``(annotation id, target slug, target name, stance)``
-    rows that come grouped by annotation; each list sorted by target slug."""
+def _grouped(pairs: Iterable[tuple[int, dict]]) -> dict[int, list[dict]]:
+    """Stance entries by annotation from ``(annotation id, entry)`` pairs that come grouped by
+    annotation; each list sorted by target slug."""
     grouped: dict[int, list[dict]] = {}
     unsorted = []
-    for annotation_id, slug, name, value in rows:
-        entry = {"target": slug, "target_name": name, "stance": value}
+    for annotation_id, entry in pairs:
         if annotation_id in grouped:
             entries = grouped[annotation_id]
-            if entries[-1]["target"] > slug:
+            if entries[-1]["target"] > entry["target"]:
                 unsorted.append(entries)
             entries.append(entry)
         else:
@@ -288,10 +284,18 @@ def _by_target(entry: dict) -> str:
     return entry["target"]
 
 
-def records_of(queryset, *, reader=None) -> Iterator[Record]:
-    """The records of ``read`` (each knows its ``annotation_id``), without the other ids."""
-    for record, _statement, _annotation, _version in read(queryset, reader=reader):
-        yield record
+def records_of(queryset, *, reader=None, annotation_ids: bool = False) -> Iterator[dict]:
+    """The records of ``read`` without the ids; with ``annotation_ids`` each a ``Record`` that
+    knows its ``annotation_id``."""
+    for record, _statement, annotation_id, _version in read(queryset, reader=reader):
+        yield Record(record, annotation_id) if annotation_ids else record
+
+
+def _records(pairs: Iterator[tuple[dict, int]], annotation_ids: bool) -> Iterator[dict]:
+    """The records of ``(record, annotation id)`` pairs: ``Record`` s with ``annotation_ids``."""
+    if annotation_ids:
+        return (Record(record, annotation_id) for record, annotation_id in pairs)
+    return map(itemgetter(0), pairs)
 
 
 def annotation_record(annotation: Annotation | int) -> dict:
@@ -338,19 +342,24 @@ def gold_records(statements: QuerySet | None = None) -> Iterator[dict]:
     return records_of(queryset.order_by("readout__slug", "number"))
 
 
-def all_records(annotations: QuerySet | None = None) -> Iterator[dict]:
-    """One record per annotation, ordered by readout slug, statement number and id, streamed.
+def all_records(annotations: QuerySet | None = None, *, annotation_ids: bool = False) -> Iterator[dict]:
+    """One record per annotation, ordered by readout slug, statement number and id, streamed
+    (``annotation_ids``: as in ``export_records``).
 
     The annotations are walked a batch of statements at a time (see ``export_records``).
     """
     queryset = Annotation.objects.all() if annotations is None else annotations
     statements = Statement.objects.filter(Exists(queryset.filter(statement=OuterRef("pk"))))
-    return _in_batches(queryset, statements)
+    return _records(_in_batches(queryset, statements), annotation_ids)
 
 
-def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> Iterator[dict]:
+def export_records(
+    *, all: bool = False, readouts: Iterable[str] = (), user=None, annotation_ids: bool = False
+) -> Iterator[dict]:
     """The records an export writes, streamed: the gold reading of every statement (or the
-    statement unread), or with ``all`` every annotation; ``readouts``: only these slugs.
+    statement unread), or with ``all`` every annotation; ``readouts``: only these slugs. With
+    ``annotation_ids`` (a format whose module sets ``ANNOTATION_IDS``), each record is a ``Record``
+    that knows the id of the annotation it was read from.
 
     With a ``user`` (the API), only what that user may see (blind annotation): everything for a
     reviewer; for anyone else their own annotations, and the gold reading only where it is theirs.
@@ -362,9 +371,9 @@ def export_records(*, all: bool = False, readouts: Iterable[str] = (), user=None
     """
     statements, annotations = _export_selection(all, readouts, user)
     if annotations is None:
-        return records_of(statements.order_by("readout__slug", "number"), reader=user)
+        return records_of(statements.order_by("readout__slug", "number"), reader=user, annotation_ids=annotation_ids)
     read_ones = statements.filter(Exists(annotations.filter(statement=OuterRef("pk"))))
-    return _in_batches(annotations, read_ones)
+    return _records(_in_batches(annotations, read_ones), annotation_ids)
 
 
 def export_count(*, all: bool = False, readouts: Iterable[str] = (), user=None) -> int:
@@ -416,6 +425,9 @@ class _Names:
         self.speakers: dict[int | None, tuple[str | None, str | None]] = {None: (None, None)}
         self.usernames: dict[int | None, str | None] = {None: None}
         self.targets: dict[int, tuple[str, str]] = {}
+        #: ``(target id, stance)``: the stance entry of a record, one dict shared by every record of
+        #: the export that takes that stance (records of an export are read, never changed).
+        self.stances = _Entries(self.targets)
 
     def load(self, rows: list[tuple], stance_rows: list[tuple]) -> None:
         """Fetch the names ``rows`` (``_PLAIN_READING_COLUMNS``) and ``stance_rows`` use."""
@@ -434,8 +446,22 @@ class _Names:
             self.targets.update((pk, (slug, name)) for pk, slug, name in found)
 
 
-def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[Record]:
-    """One record per annotation of ``annotations``, ordered by readout slug, statement number
+class _Entries(dict):
+    """``entries[target id, stance]``: ``{"target": slug, "target_name": name, "stance": stance}``,
+    made once (``targets``: ``(slug, name)`` by target id)."""
+
+    def __init__(self, targets: dict[int, tuple[str, str]]) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def __missing__(self, key: tuple[int, str]) -> dict:
+        slug, name = self.targets[key[0]]
+        entry = self[key] = {"target": slug, "target_name": name, "stance": key[1]}
+        return entry
+
+
+def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[tuple[dict, int]]:
+    """``(record, annotation id)`` per annotation of ``annotations``, ordered by readout slug, statement number
     and annotation id: ``statements`` (those with an annotation) are walked in that order through
     their indexes, ``BATCH`` at a time, and each batch's annotations read in one query of their
     own columns (the statement's columns come from the walk, once per statement; names from
@@ -450,8 +476,8 @@ def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[Record]
         rows = _all_rows(reading.values_list(*_PLAIN_READING_COLUMNS))
         stance_rows = _stance_rows(using, [row[1] for row in rows])
         names.load(rows, stance_rows)
-        targets = names.targets
-        stances = _grouped((pk, *targets[target], value) for pk, target, value in stance_rows)
+        entries = names.stances
+        stances = _grouped((pk, entries[target, value]) for pk, target, value in stance_rows)
         for row in rows:
             if row[0] in by_statement:
                 by_statement[row[0]].append(row)
@@ -465,28 +491,26 @@ def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[Record]
                 ]
                 speaker, speaker_name = speakers[speaker_id]
                 human = origin == Origin.HUMAN
-                yield Record(
-                    {
-                        "readout": readout,
-                        "statement": number,
-                        "paragraph": paragraph,
-                        "start": start,
-                        "end": end,
-                        "text": text,
-                        "speaker": speaker,
-                        "speaker_name": speaker_name,
-                        "attribution": attribution,
-                        "mode": mode or None,
-                        "cue": cue,
-                        "stances": stances.get(pk, []),
-                        "annotator": usernames[annotator_id],
-                        "origin": origin,
-                        "model_name": None if human else machine_name or None,
-                        "model_version": None if human else machine_version or None,
-                        "gold": bool(row[10]),
-                    },
-                    pk,
-                )
+                record = {
+                    "readout": readout,
+                    "statement": number,
+                    "paragraph": paragraph,
+                    "start": start,
+                    "end": end,
+                    "text": text,
+                    "speaker": speaker,
+                    "speaker_name": speaker_name,
+                    "attribution": attribution,
+                    "mode": mode or None,
+                    "cue": cue,
+                    "stances": stances.get(pk, []),
+                    "annotator": usernames[annotator_id],
+                    "origin": origin,
+                    "model_name": None if human else machine_name or None,
+                    "model_version": None if human else machine_version or None,
+                    "gold": bool(row[10]),
+                }
+                yield record, pk
 
 
 # --------------------------------------------------------------------------- reading records back

@@ -374,6 +374,18 @@ def test_jsonl_lines_are_json_dumps_of_each_record(db, seed):
     assert "".join(FORMATS["jsonl"].chunks(records)) == expected
 
 
+def test_jsonl_writes_the_fields_in_record_order_and_other_objects_as_json_dumps(db):
+    from readout_annotations.records import RECORD_FIELDS
+
+    record = random_records(0, 1)[0]
+    shuffled = dict(reversed(list(record.items())))
+    other = {**dict.fromkeys(RECORD_FIELDS[:-1], 1), "extra": [1.5, {"x": None}]}  # 17 keys, not a record's
+    typed = {**record, "speaker": 7}  # a record's keys, a value of another type
+    lines = list(FORMATS["jsonl"].chunks([shuffled, other, typed, {"a": 1}]))
+    assert lines[0] == json.dumps({name: record[name] for name in RECORD_FIELDS}, ensure_ascii=False) + "\n"
+    assert lines[1:] == [json.dumps(value, ensure_ascii=False) + "\n" for value in (other, typed, {"a": 1})]
+
+
 @pytest.mark.parametrize("raw", [False, True])
 @pytest.mark.parametrize("seed", range(4))
 def test_csv_rows_are_what_csv_writer_writes(db, seed, raw):

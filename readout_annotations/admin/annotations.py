@@ -113,7 +113,8 @@ def _export_action(name: str, module, **options):
             parameters = {"format": name, "annotations": list(queryset.values_list("pk", flat=True)), **options}
             return job_started_response(request, jobs.submit(Job.Kind.EXPORT, request.user, parameters))
         content_type = media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-        chunks = module.chunks(all_records(queryset), **options)
+        ids = getattr(module, "ANNOTATION_IDS", False)
+        chunks = module.chunks(all_records(queryset, annotation_ids=ids), **options)
         response = StreamingHttpResponse(buffered(chunks), content_type=content_type)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'

@@ -370,7 +370,12 @@ class ExportView(ApiViewMixin, drf_views.APIView):
 
     def stream(self, request, values: dict):
         module = FORMATS[values["format"]]
-        rows = records.export_records(all=values["all"], readouts=values["readout"], user=request.user)
+        rows = records.export_records(
+            all=values["all"],
+            readouts=values["readout"],
+            user=request.user,
+            annotation_ids=getattr(module, "ANNOTATION_IDS", False),
+        )
         options = {name: True for name in ("trailer", "raw") if values[name]}
         chunks = module.chunks(rows, readouts=ReadoutCache(values["offsets"]), **options)
         media_type = module.MEDIA_TYPE

@@ -2,7 +2,9 @@
 
 Every module offers ``chunks(records, offsets=..., readouts=...)`` (the export as a stream of
 strings, for a streamed response) and ``write(records, stream, **options)`` (the same written to a
-file; returns the number of records), plus ``MEDIA_TYPE`` and ``EXTENSION``. The formats that
+file; returns the number of records), plus ``MEDIA_TYPE`` and ``EXTENSION``; a module that names
+readings by id sets ``ANNOTATION_IDS`` (its records are then ``records.Record`` s, which carry
+``annotation_id``). The formats that
 ``import_annotations`` reads also offer ``read(stream)``, yielding ``(line number, record)``.
 
 ``offsets`` is ``"codepoints"`` (the default, as stored) or ``"utf16"`` (UTF-16 code units, as

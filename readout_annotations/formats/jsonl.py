@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 from typing import TextIO
 
-from ..records import Record
+from ..records import RECORD_FIELDS
 from .base import CODEPOINTS, FormatError, Memo, ReadoutCache, write_chunks
 
 MEDIA_TYPE = "application/x-ndjson"
@@ -48,20 +48,28 @@ def chunks(
                 "offset_unit": readouts.offsets,
             }
             yield _encode(record) + "\n"
-        elif type(record) is Record:
-            yield line(record)
+        elif len(record) == FIELD_COUNT:
+            try:
+                text = line(record)
+            except (KeyError, TypeError):  # not a record's fields, or not their types
+                text = _encode(record) + "\n"
+            yield text
         else:
             yield _encode(record) + "\n"
     if trailer:
         yield json.dumps({TRAILER: {"records": count}}) + "\n"
 
 
+FIELD_COUNT = len(RECORD_FIELDS)
+
+
 class _Lines:
-    """The line of a canonical record (a ``records.Record``: ``RECORD_FIELDS`` in that order),
-    byte for byte what ``json.dumps(record, ensure_ascii=False)`` writes (``tests/test_export_formats``
-    checks it on random records), faster: every string is escaped by ``json``'s own
-    ``encode_basestring``, but each name, slug and label once per export (``Memo``) and a
-    statement's fields once for all its readings, which come one after another."""
+    """The line of a canonical record (the keys of ``RECORD_FIELDS``, written in that order):
+    byte for byte what ``json.dumps(record, ensure_ascii=False)`` writes of a record read from
+    the database (``tests/test_export_formats`` checks it on random records), faster. Every
+    string is escaped by ``json``'s own ``encode_basestring``, but each name, slug and label once
+    per export (``Memo``), and a statement's fields once for all its readings, which come one
+    after another."""
 
     def __init__(self) -> None:
         self.strings = Memo(encode_basestring, fixed={None: "null"})
@@ -73,7 +81,7 @@ class _Lines:
         target, name, value = (self.strings[part] for part in entry)
         return f'{{"target": {target}, "target_name": {name}, "stance": {value}}}'
 
-    def __call__(self, record: Record) -> str:
+    def __call__(self, record: dict) -> str:
         strings = self.strings
         key = (
             record["text"],

@@ -49,6 +49,8 @@ from .base import (
     xml_attribute,
 )
 
+#: Records come with their annotation ids (``records.Record``): the export names readings by id.
+ANNOTATION_IDS = True
 MEDIA_TYPE = "application/json"
 EXTENSION = "labelstudio.json"
 

@@ -79,7 +79,9 @@ class Command(BaseCommand):
             if format_options[name] and name not in getattr(module, "OPTIONS", ()):
                 raise CommandError(f"{flag} does not go with --format {format}.")
         format_options = {name: value for name, value in format_options.items() if value}
-        rows = records.export_records(all=all, readouts=readout)
+        rows = records.export_records(
+            all=all, readouts=readout, annotation_ids=getattr(module, "ANNOTATION_IDS", False)
+        )
 
         def writer(rows, stream):
             return module.write(rows, stream, readouts=ReadoutCache(offsets), **format_options)
