@@ -486,9 +486,7 @@ def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[tuple[d
         speakers, usernames = names.speakers, names.usernames
         for statement_id, readout, number, paragraph, start, end, text in chunk:
             for row in by_statement.get(statement_id, ()):
-                (_, pk, speaker_id, attribution, mode, cue, annotator_id, origin, machine_name, machine_version) = row[
-                    :10
-                ]
+                _statement, pk, speaker_id, attribution, mode, cue, annotator_id, origin, name, version, gold = row
                 speaker, speaker_name = speakers[speaker_id]
                 human = origin == Origin.HUMAN
                 record = {
@@ -506,9 +504,9 @@ def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[tuple[d
                     "stances": stances.get(pk, []),
                     "annotator": usernames[annotator_id],
                     "origin": origin,
-                    "model_name": None if human else machine_name or None,
-                    "model_version": None if human else machine_version or None,
-                    "gold": bool(row[10]),
+                    "model_name": None if human else name or None,
+                    "model_version": None if human else version or None,
+                    "gold": bool(gold),
                 }
                 yield record, pk
 

@@ -120,49 +120,42 @@ def chunks(
     header = ",".join(COLUMNS) + "\r\n"
     yield header
     row_id = 0
-    statement = text = place = None
+    statement = text = place = published = None
     for record in records:
-        slug, number, paragraph, start, end = (
-            record[key] for key in ("readout", "statement", "paragraph", "start", "end")
+        key = (
+            record["text"],
+            record["readout"],
+            record["statement"],
+            record["paragraph"],
+            record["start"],
+            record["end"],
         )
-        key = (record["text"], number, slug, paragraph, start, end)
         if key != statement:  # a statement's cells: once for all its readings
             statement = key
-            text = cells((record["text"],))
+            slug = key[1]
             day = readouts.publication_day(slug)
-            place = cells(
-                (
-                    slug,
-                    number,
-                    paragraph,
-                    readouts.readout_offset(slug, start),
-                    readouts.readout_offset(slug, end),
-                    readouts.offsets,
-                )
-            )
+            text = cells(key[:1])
+            offsets = readouts.readout_offset(slug, key[4]), readouts.readout_offset(slug, key[5])
+            place = cells((slug, key[2], key[3], *offsets, readouts.offsets))
             published = cells((day.isoformat() if day else None,))
         reading = readings[
-            (record["speaker"], record["speaker_name"], record["attribution"], record["mode"], record["cue"])
+            record["speaker"], record["speaker_name"], record["attribution"], record["mode"], record["cue"]
         ]
         person = people[
-            (
-                record["annotator"],
-                record["origin"],
-                record["gold"],
-                record.get("model_name"),
-                record.get("model_version"),
-            )
+            record["annotator"], record["origin"], record["gold"], record.get("model_name"), record.get("model_version")
         ]
         common = f"{reading},{place},{person},{published}\r\n"
-        rows = []
-        for entry in record["stances"] or ():
+        entries = record["stances"]
+        if entries:
+            rows = []
+            for entry in entries:
+                row_id += 1
+                target, rest = stances[entry["target"], entry["stance"], entry["target_name"]]
+                rows.append(f"{row_id},{target},{text},{rest},{common}")
+            yield "".join(rows)
+        else:
             row_id += 1
-            target, rest = stances[(entry["target"], entry["stance"], entry["target_name"])]
-            rows.append(f"{row_id},{target},{text},{rest},{common}")
-        if not rows:
-            row_id += 1
-            rows.append(f"{row_id},,{text},,,{common}")
-        yield "".join(rows)
+            yield f"{row_id},,{text},,,{common}"
     if trailer:
         yield f"{TRAILER},,{row_id}\r\n"
 
