@@ -120,3 +120,14 @@ def test_export_walks_statements_in_batches_in_queries_that_do_not_grow(mixed, m
         more, sql, names = export(size)
         assert len(more) == 29
         assert (len(sql), {table: len(found) for table, found in names.items()}) == fetched[size]
+
+
+def test_the_export_walk_builds_the_records_read_builds(mixed):
+    """The export walk (``all_records``: no joins, names by key) writes its record dict apart from
+    ``read``'s (the export's hot loop): both must give the same records and ids."""
+    annotations = Annotation.objects.filter(statement__readout=mixed).order_by("statement__number", "pk")
+    walked = list(records.all_records(annotations, annotation_ids=True))
+    read = list(records.read(annotations))
+    assert walked == [record for record, *_ in read]
+    assert [record.annotation_id for record in walked] == [annotation_id for _r, _s, annotation_id, _v in read]
+    assert all(type(record) is dict for record in records.all_records(annotations))

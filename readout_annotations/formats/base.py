@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
@@ -117,6 +118,11 @@ class ReadoutCache:
         if self.offsets == CODEPOINTS:
             return list(offsets)
         return text_module.utf16_offsets(text, offsets)
+
+
+#: A record's statement, ``(text, readout, statement, paragraph, start, end)``: the same for all
+#: the readings of one statement, which an export gives one after another.
+statement_of = itemgetter("text", "readout", "statement", "paragraph", "start", "end")
 
 
 class Memo(dict):

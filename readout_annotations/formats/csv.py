@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from .base import CODEPOINTS, Memo, ReadoutCache, write_chunks
+from .base import CODEPOINTS, Memo, ReadoutCache, statement_of, write_chunks
 
 MEDIA_TYPE = "text/csv"
 EXTENSION = "csv"
@@ -122,14 +122,7 @@ def chunks(
     row_id = 0
     statement = text = place = published = None
     for record in records:
-        key = (
-            record["text"],
-            record["readout"],
-            record["statement"],
-            record["paragraph"],
-            record["start"],
-            record["end"],
-        )
+        key = statement_of(record)
         if key != statement:  # a statement's cells: once for all its readings
             statement = key
             slug = key[1]

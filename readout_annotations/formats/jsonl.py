@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from typing import TextIO
 
 from ..records import RECORD_FIELDS
-from .base import CODEPOINTS, FormatError, Memo, ReadoutCache, write_chunks
+from .base import CODEPOINTS, FormatError, Memo, ReadoutCache, statement_of, write_chunks
 
 MEDIA_TYPE = "application/x-ndjson"
 EXTENSION = "jsonl"
@@ -83,14 +83,7 @@ class _Lines:
 
     def __call__(self, record: dict) -> str:
         strings = self.strings
-        key = (
-            record["text"],
-            record["readout"],
-            record["statement"],
-            record["paragraph"],
-            record["start"],
-            record["end"],
-        )
+        key = statement_of(record)
         if key != self.statement:  # a statement's fields: once for all its readings
             self.statement = key
             text, readout, number, paragraph, start, end = key
