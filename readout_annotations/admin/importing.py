@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from .. import jobs
 from ..conf import app_settings
-from ..importing import ReadoutImportError, TooManyStatements, parse_file, too_large
+from ..importing import ReadoutImportError, TooManyStatements, default_zone, parse_file, too_large
 from ..models import Job, is_zone
 from ..tasks import runs_in_background
 from .jobs import job_started_response
@@ -49,7 +49,7 @@ class ReadoutImportForm(forms.Form):
     timezone = forms.CharField(
         label=_("time zone"),
         max_length=64,
-        help_text=_("The zone of the timestamp line (IANA name, e.g. Asia/Shanghai)."),
+        required=False,
     )
     replace = forms.BooleanField(
         label=_("replace changed readouts"),
@@ -57,9 +57,19 @@ class ReadoutImportForm(forms.Form):
         help_text=_("Replace a readout whose file changed, as long as no person has annotated it."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank is the importer's own default (importing.default_zone), as for the command and the API.
+        zone = self.fields["timezone"]
+        zone.widget.attrs["placeholder"] = default_zone()
+        zone.help_text = _(
+            "The publisher's zone, which the timestamp line is in (IANA name, e.g. Asia/Shanghai). "
+            "Blank: %(zone)s, the READOUT_ANNOTATIONS_TIMEZONE setting."
+        ) % {"zone": default_zone()}
+
     def clean_timezone(self) -> str:
         zone = self.cleaned_data["timezone"].strip()
-        if not is_zone(zone):
+        if zone and not is_zone(zone):
             raise forms.ValidationError(_("Unknown time zone %(zone)r.") % {"zone": zone})
         return zone
 
@@ -88,7 +98,7 @@ class ReadoutImportForm(forms.Form):
 def import_view(modeladmin, request):
     if not request.user.has_perm("readout_annotations.add_readout"):
         raise PermissionDenied
-    form = ReadoutImportForm(request.POST or None, request.FILES or None, initial={"timezone": app_settings.TIMEZONE})
+    form = ReadoutImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
         parameters = {"timezone": form.cleaned_data["timezone"], "replace": form.cleaned_data["replace"], "slug": ""}
