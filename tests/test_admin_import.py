@@ -46,8 +46,10 @@ def test_a_reviewer_imports_several_files_with_proposals_in_the_chosen_zone(
             follow=True,
         )
     text = " ".join(str(message) for message in response.context["messages"])
-    assert "first.txt: readout first created" in text and "2 files imported" in text, text
     first = Readout.objects.get(slug="first")
+    link = f'<a href="/admin/readout_annotations/readout/{first.pk}/change/">first</a>'
+    assert f"first.txt: readout {link} created" in text and "2 files imported" in text, text
+    assert link in response.content.decode()  # each readout linked, on the page
     assert first.published_at == dt.datetime(2024, 5, 14, 21, 5, tzinfo=ZoneInfo("Europe/Berlin"))
     assert (
         Annotation.objects.filter(statement__readout=first, origin="machine").count() == first.statements.count() == 2
@@ -110,6 +112,14 @@ def test_every_route_reads_a_file_without_a_zone_in_the_one_default(
     assert {r.slug: (r.timezone, r.published_at) for r in Readout.objects.all()} == {
         slug: ("Europe/Minsk", minsk) for slug in ("form", "command", "api")
     }
+
+
+def test_a_file_name_in_the_messages_is_escaped(client, reviewer, django_capture_on_commit_callbacks):
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"files": [upload("<i>bold.txt")], "timezone": "UTC"}, follow=True)
+    page = response.content.decode()
+    assert "&lt;i&gt;bold.txt: readout" in page and "<i>bold" not in page
 
 
 def test_an_annotator_cannot_import(client, annotator):

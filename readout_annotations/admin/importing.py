@@ -13,6 +13,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -21,7 +23,7 @@ from ..conf import app_settings
 from ..importing import ReadoutImportError, TooManyStatements, default_zone, parse_file, too_large
 from ..models import Job, is_zone
 from ..tasks import runs_in_background
-from .jobs import job_started_response
+from .jobs import job_started_response, linked_readouts
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -107,7 +109,7 @@ def import_view(modeladmin, request):
             return job_started_response(request, job)
         jobs.execute(str(job.uuid))  # here and now; the immediate backend's own run then finds it done
         job.refresh_from_db()
-        report(request, job)
+        report(request, job, modeladmin.admin_site.name)
         return redirect(f"{modeladmin.admin_site.name}:readout_annotations_readout_changelist")
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -119,14 +121,13 @@ def import_view(modeladmin, request):
     return TemplateResponse(request, "admin/readout_annotations/readout/import.html", context)
 
 
-def report(request, job: Job) -> None:
-    """One message per imported file and one per error, as ``import_readout`` prints them."""
-    for item in job.summary.get("readouts", []):
-        messages.success(
-            request,
-            _("%(file)s: readout %(slug)s %(status)s: %(statements)d statements, %(proposals)d machine proposals.")
-            % {**item, "slug": item["slug"]},
-        )
+def report(request, job: Job, site_name: str = "admin") -> None:
+    """One message per imported file (its readout linked) and one per error, as ``import_readout``
+    prints them."""
+    for item in linked_readouts(job.summary.get("readouts", []), site_name):
+        text = _("%(file)s: readout %(slug)s %(status)s: %(statements)d statements, %(proposals)d machine proposals.")
+        values = {key: conditional_escape(value) if isinstance(value, str) else value for key, value in item.items()}
+        messages.success(request, mark_safe(text % values))  # every value escaped, the link kept
     for error in job.errors:
         messages.error(request, error)
     if job.status == Job.Status.FAILED and not job.summary.get("readouts"):
