@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from readout_annotations.models import Annotation, Origin
+from readout_annotations.models import Annotation
 
 from .conftest import make_readout
 from .test_admin import annotate, catalog, make_gold, query_count, sentences, url
@@ -100,7 +100,7 @@ def test_export_action_streams_in_queries_that_do_not_grow(client, small_readout
 
 @pytest.mark.django_db
 def test_add_annotation_opens_the_workbench_and_writes_nothing(client, small_readout, annotator, other_annotator):
-    """"Add annotation" (the admin index, the list's button) goes to the statement's annotation
+    """The "Add annotation" link (the admin index, the list's button) goes to the statement's annotation
     screen, never to a plain form where a reading is written without its statement in view."""
     first, second, *_ = small_readout.statements.order_by("number")
     annotate(first, annotator)

@@ -109,9 +109,9 @@ def test_every_route_reads_a_file_without_a_zone_in_the_one_default(
     api.force_authenticate(reviewer)
     assert api.post("/api/readouts/import/", {"file": upload("api.txt")}, format="multipart").status_code == 201
     minsk = dt.datetime(2024, 5, 14, 21, 5, tzinfo=ZoneInfo("Europe/Minsk"))
-    assert {r.slug: (r.timezone, r.published_at) for r in Readout.objects.all()} == {
-        slug: ("Europe/Minsk", minsk) for slug in ("form", "command", "api")
-    }
+    assert {r.slug: (r.timezone, r.published_at) for r in Readout.objects.all()} == dict.fromkeys(
+        ("form", "command", "api"), ("Europe/Minsk", minsk)
+    )
 
 
 def test_a_file_name_in_the_messages_is_escaped(client, reviewer, django_capture_on_commit_callbacks):

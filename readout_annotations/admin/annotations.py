@@ -232,7 +232,7 @@ class AnnotationAdmin(ModelAdmin):
             annotating.delete(request.user, annotation)
 
     def add_view(self, request, form_url="", extra_context=None):
-        """ "Add annotation" opens the workbench, where a reading is written with its statement in
+        """The "Add annotation" page opens the workbench, where a reading is written with its statement in
         view: ``?statement=<id>`` (the admin's way to prefill a field) that statement's annotation
         screen, else the first statement waiting for the user's annotation (``?readout=<id>``: of
         that readout), as the statement list's "next" does."""

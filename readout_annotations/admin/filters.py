@@ -159,7 +159,7 @@ class StanceFilter(admin.SimpleListFilter):
 
 
 class ParagraphFilter(admin.AllValuesFieldListFilter):
-    """ "By paragraph": the paragraph numbers of the one readout the list is filtered to
+    """The "By paragraph" filter: the paragraph numbers of the one readout the list is filtered to
     (``?readout__id__exact=``); hidden, and not applied, without one."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
