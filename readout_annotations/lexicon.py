@@ -32,6 +32,8 @@ from .conf import BUILTIN, data_files, read_data_file
 from .stance_rules import NewTarget
 
 PATH = Path(__file__).resolve().parent / "data" / "starter_targets.json"
+#: The fields of a lexicon entry (only ``slug`` and ``name`` are required).
+FIELDS = frozenset({"slug", "name", "kind", "aliases", "description", "problem"})
 
 #: Target names of the countries whose canonical name in ``COUNTRIES`` is an abbreviation.
 COUNTRY_NAMES = {
@@ -73,7 +75,8 @@ def parse(data: object, source: str = "<data>") -> list[NewTarget]:
 
     Raises ``ImproperlyConfigured`` naming ``source`` and the entry at fault: no object with a
     list ``targets``, a slug that is not its own ``slugify`` (or longer than 120 characters), no
-    name, an unknown kind, aliases that are no list of strings.
+    name, an unknown kind or field, aliases that are no list of strings, a description that is no
+    string, a ``problem`` that is not true or false.
     """
     from .models import TargetKind
 
@@ -86,24 +89,20 @@ def parse(data: object, source: str = "<data>") -> list[NewTarget]:
         if not isinstance(slug, str) or not slug or slugify(slug) != slug or len(slug) > 120:
             raise ImproperlyConfigured(f"{where}: bad slug {slug!r}")
         where = f"{where} ({slug})"
+        unknown = set(entry) - FIELDS
+        if unknown:
+            raise ImproperlyConfigured(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         name, kind, aliases = entry.get("name"), entry.get("kind", "issue"), entry.get("aliases", [])
+        description, problem = entry.get("description", ""), entry.get("problem", False)
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise ImproperlyConfigured(f"{where}: needs a 'name' of 1 to 200 characters")
         if kind not in TargetKind.values:
             raise ImproperlyConfigured(f"{where}: unknown kind {kind!r}")
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise ImproperlyConfigured(f"{where}: aliases must be a list of non-empty strings")
-        description = entry.get("description", "")
-        targets.append(
-            NewTarget(
-                slug,
-                name,
-                kind,
-                tuple(aliases),
-                description if isinstance(description, str) else "",
-                bool(entry.get("problem", False)),
-            )
-        )
+        if not isinstance(description, str) or not isinstance(problem, bool):
+            raise ImproperlyConfigured(f"{where}: description must be a string and problem true or false")
+        targets.append(NewTarget(slug, name, kind, tuple(aliases), description, problem))
     return targets
 
 

@@ -73,6 +73,8 @@ def test_a_malformed_file_is_refused(tmp_path):
         ({"slug": "x", "name": "x", "kind": "planet"}, r"entry 1 \(x\): unknown kind 'planet'"),
         ({"slug": "x"}, r"entry 1 \(x\): needs a 'name'"),
         ({"slug": "x", "name": "x", "aliases": "X"}, "aliases must be a list"),
+        ({"slug": "x", "name": "x", "problem": "yes"}, "problem true or false"),
+        ({"slug": "x", "name": "x", "alias": ["X"]}, r"unknown field\(s\) alias"),
     ):
         path.write_text(json.dumps({"targets": [entry]}), encoding="utf-8")
         with pytest.raises(ImproperlyConfigured, match=message):
