@@ -92,22 +92,33 @@ def check_proposers(app_configs=None, **kwargs) -> list[Error]:
     return []
 
 
+#: The settings that list data files, with the id of the check that reports a bad one and its hint;
+#: ``check_data_files`` loads each through its module's loader (which raises ImproperlyConfigured).
+DATA_FILES = {
+    "OFFICEHOLDERS": (
+        "readout_annotations.E011",
+        'JSON files in the format of docs/attribution.md ("Cold start"); "builtin": the shipped list.',
+    ),
+    "LEXICON": (
+        "readout_annotations.E012",
+        'JSON files in the format of docs/stances.md ("The starter lexicon"); "builtin": the shipped lexicon.',
+    ),
+}
+
+
 @register(Tags.compatibility)
-def check_officeholders(app_configs=None, **kwargs) -> list[Error]:
-    """``OFFICEHOLDERS``: a list of readable gazetteer files in the documented format
-    (readout_annotations.E011)."""
+def check_data_files(app_configs=None, **kwargs) -> list[Error]:
+    """``OFFICEHOLDERS`` (readout_annotations.E011) and ``LEXICON`` (E012): each a list of
+    readable files in its documented format."""
     from django.core.exceptions import ImproperlyConfigured
 
-    from .officeholders import configured
+    from . import lexicon, officeholders
 
-    try:
-        configured()
-    except ImproperlyConfigured as error:
-        return [
-            Error(
-                str(error),
-                hint='JSON files in the format of docs/attribution.md ("Cold start"); "builtin": the shipped list.',
-                id="readout_annotations.E011",
-            )
-        ]
-    return []
+    loaders = {"OFFICEHOLDERS": officeholders.configured, "LEXICON": lexicon.starter_targets}
+    errors = []
+    for name, (check_id, hint) in DATA_FILES.items():
+        try:
+            loaders[name]()
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), hint=hint, id=check_id))
+    return errors

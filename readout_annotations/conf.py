@@ -10,7 +10,11 @@ falling back to the default below::
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 PREFIX = "READOUT_ANNOTATIONS_"
 
@@ -45,7 +49,13 @@ DEFAULTS: dict[str, object] = {
     # Gazetteer files of public office-holders the speaker rules match cold-start names to
     # (readout_annotations.officeholders); "builtin" is the shipped list, [] turns it off.
     "OFFICEHOLDERS": ["builtin"],
+    # Starter lexicon files of stance targets the stance rules propose on a cold start
+    # (readout_annotations.lexicon); "builtin" is the shipped lexicon, [] turns it off.
+    "LEXICON": ["builtin"],
 }
+
+#: In a setting that lists data files (``OFFICEHOLDERS``, ``LEXICON``): the app's shipped file.
+BUILTIN = "builtin"
 
 
 class AppSettings:
@@ -58,3 +68,24 @@ class AppSettings:
 
 
 app_settings = AppSettings()
+
+
+def data_files(name: str) -> tuple[str, ...]:
+    """The setting ``name`` that lists data files (``OFFICEHOLDERS``, ``LEXICON``): ``BUILTIN``
+    and file paths, in order, as a tuple of strings (the loaders cache by it); () turns the data
+    off. Raises ``ImproperlyConfigured`` when the setting is no list of paths."""
+    paths = getattr(app_settings, name)
+    if not isinstance(paths, list | tuple) or not all(isinstance(p, str | Path) for p in paths):
+        raise ImproperlyConfigured(f"{PREFIX}{name} must be a list of file paths, not {paths!r}")
+    return tuple(str(p) for p in paths)
+
+
+def read_data_file(path: str, builtin: Path, what: str) -> tuple[str, object]:
+    """``(source, data)``: the file ``path`` of a data-file setting (``BUILTIN``: the shipped
+    file ``builtin``) and its JSON. Raises ``ImproperlyConfigured`` naming ``what`` (e.g.
+    "officeholders file") and the file when it cannot be read or is no JSON."""
+    source = builtin if path == BUILTIN else Path(path)
+    try:
+        return str(source), json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ImproperlyConfigured(f"{what} {str(source)!r}: {error}") from error

@@ -4,7 +4,7 @@ Used by ``manage.py import_readout`` and by the API's ``readouts/import/`` endpo
 accept and refuse the same files with the same messages.
 
 A file is the seed's format (see ``readout_annotations.text``): title, ``YYYY-MM-DD HH:MM``
-timestamp in the zone given (default: the ``TIMEZONE`` setting), then the body. The zone is
+timestamp in the zone given (default: ``default_zone()``, the ``TIMEZONE`` setting), then the body. The zone is
 stored with the readout (``Readout.timezone``), and with it the day of publication in that zone
 (``Readout.published_on``), which every export and filter uses. A file that starts with a UTF-16
 byte-order mark is refused as "UTF-16 text: save it as UTF-8". The readout's
@@ -149,6 +149,15 @@ def parse_file(data: bytes, name: str) -> tuple[text_module.ParsedReadout, list[
     return parsed, segments
 
 
+def default_zone() -> str:
+    """The zone a file's timestamp line is read in when the importer names none (``import_readout
+    --timezone``, the API's and the admin form's ``timezone``, each left out or blank): the
+    ``READOUT_ANNOTATIONS_TIMEZONE`` setting. That is the zone the publisher dates its readouts
+    in (a Chinese MFA readout: Asia/Shanghai), not the server's ``TIME_ZONE`` nor the importer's
+    browser, and the one a readout without its own ``timezone`` is read in (``Readout.zone``)."""
+    return app_settings.TIMEZONE
+
+
 def import_path(
     path: str | os.PathLike, *, slug: str | None = None, timezone: str | None = None, replace: bool = False
 ) -> ImportResult:
@@ -173,7 +182,7 @@ def import_readout(
     limit = app_settings.MAX_IMPORT_BYTES
     if len(data) > limit or (size or 0) > limit:
         raise ReadoutImportError(name, too_large(max(len(data), size or 0), limit))
-    zone = _zone(name, timezone or app_settings.TIMEZONE)
+    zone = _zone(name, timezone or default_zone())
     slug = _slug(name, slug)
     parsed, segments = parse_file(data, name)
     title_length = Readout._meta.get_field("title").max_length

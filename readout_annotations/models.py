@@ -114,11 +114,15 @@ class SlugModel(models.Model):
 
 class ReadoutStatus(models.TextChoices):
     """Where a readout stands: in progress, then annotated once every statement has at least
-    ``ANNOTATIONS_PER_STATEMENT`` human annotations, then adjudicated once every statement has gold."""
+    ``ANNOTATIONS_PER_STATEMENT`` human annotations, then adjudicated once every statement has gold.
+    A readout whose every statement has gold and none of it from a person's reading (all of it
+    imported: a fixture, an import file) is "gold imported" instead: nobody annotated or
+    adjudicated it here."""
 
     IN_PROGRESS = "in_progress", _("in progress")
     ANNOTATED = "annotated", _("annotated")
     ADJUDICATED = "adjudicated", _("adjudicated")
+    GOLD_IMPORTED = "gold_imported", _("gold imported")
 
 
 #: The attributes ``ReadoutQuerySet.with_status`` annotates.
@@ -173,7 +177,8 @@ class ReadoutQuerySet(models.QuerySet):
         Adds ``status_statements``, ``status_annotated`` (statements with at least
         ``per_statement`` human annotations, by default the ``ANNOTATIONS_PER_STATEMENT``
         setting), ``status_gold`` (statements with gold) and ``status`` (a ``ReadoutStatus``
-        value; a readout without statements is in progress). Each is a correlated subquery,
+        value; a readout without statements is in progress; one whose gold is all imported
+        readings, ``Origin.IMPORT``, is ``GOLD_IMPORTED``). Each is a correlated subquery,
         so there is no join fan-out and the readouts can be filtered and ordered by status.
         """
         from .conf import app_settings
@@ -190,13 +195,19 @@ class ReadoutQuerySet(models.QuerySet):
         annotated = statements.alias(
             humans=Coalesce(models.Subquery(humans, output_field=models.IntegerField()), models.Value(0))
         ).filter(humans__gte=needed)
+        with_gold = statements.filter(gold_annotation__isnull=False)
         return self.annotate(
             status_statements=_count_per_readout(statements),
             status_annotated=_count_per_readout(annotated),
-            status_gold=_count_per_readout(statements.filter(gold_annotation__isnull=False)),
+            status_gold=_count_per_readout(with_gold),
         ).annotate(
             status=models.Case(
                 models.When(status_statements=0, then=models.Value(ReadoutStatus.IN_PROGRESS.value)),
+                models.When(
+                    ~Exists(with_gold.exclude(gold_annotation__origin=Origin.IMPORT)),
+                    status_gold=models.F("status_statements"),
+                    then=models.Value(ReadoutStatus.GOLD_IMPORTED.value),
+                ),
                 models.When(
                     status_gold=models.F("status_statements"), then=models.Value(ReadoutStatus.ADJUDICATED.value)
                 ),

@@ -36,7 +36,6 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -45,7 +44,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-BUILTIN = "builtin"
+from .conf import BUILTIN, data_files, read_data_file
+
 BUILTIN_PATH = Path(__file__).resolve().parent / "data" / "officeholders.json"
 
 #: Title phrases (lowercase words, hyphens as spaces) and the role keys they give. A readout's
@@ -407,12 +407,8 @@ def load(paths: Sequence[str | Path]) -> Gazetteer:
     people: list[Officeholder] = []
     countries: dict[str, list[str]] = {}
     for path in paths:
-        source = BUILTIN_PATH if path == BUILTIN else Path(path)
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise ImproperlyConfigured(f"officeholders file {str(source)!r}: {error}") from error
-        found, named = parse(data, str(source))
+        source, data = read_data_file(str(path), BUILTIN_PATH, "officeholders file")
+        found, named = parse(data, source)
         people += found
         for country, names in named.items():
             countries.setdefault(country, []).extend(names)
@@ -435,9 +431,4 @@ def configured() -> Gazetteer:
     Raises ``ImproperlyConfigured`` when the setting is no list of paths or a file is bad (the
     system check ``readout_annotations.E011`` reports the same at start-up).
     """
-    from .conf import app_settings
-
-    paths = app_settings.OFFICEHOLDERS
-    if not isinstance(paths, list | tuple) or not all(isinstance(p, str | Path) for p in paths):
-        raise ImproperlyConfigured(f"READOUT_ANNOTATIONS_OFFICEHOLDERS must be a list of file paths, not {paths!r}")
-    return _cached(tuple(str(p) for p in paths))
+    return _cached(data_files("OFFICEHOLDERS"))

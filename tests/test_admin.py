@@ -179,6 +179,25 @@ def test_statement_filters(client, annotator):
 
 
 @pytest.mark.django_db
+def test_the_paragraph_filter_lists_the_paragraphs_of_the_one_readout_listed(client, reviewer):
+    """Paragraph 3 of one readout is no paragraph of another: "By paragraph" appears once the
+    list is filtered to a readout, with that readout's paragraphs only."""
+    one = make_readout("one", sentences(4, per_paragraph=2))  # paragraphs 1-2
+    two = make_readout("two", sentences(8, per_paragraph=2))  # paragraphs 1-4
+    client.force_login(reviewer)
+    base = url("statement_changelist") + "?status=all"
+    page = client.get(base).content.decode()
+    assert "By paragraph" not in page and "paragraph=1" not in page
+    # a paragraph without a readout filters nothing (it names no one paragraph)
+    assert len(numbers_listed(client.get(base + "&paragraph=4"))) == 12
+    page = client.get(base + f"&readout__id__exact={one.pk}").content.decode()
+    assert "By paragraph" in page and "paragraph=2" in page and "paragraph=3" not in page
+    page = client.get(base + f"&readout__id__exact={two.pk}").content.decode()
+    assert "paragraph=4" in page and "paragraph=5" not in page
+    assert numbers_listed(client.get(base + f"&readout__id__exact={two.pk}&paragraph=4")) == [7, 8]
+
+
+@pytest.mark.django_db
 def test_speaker_filters_see_only_what_the_user_may_see(client, small_readout, annotator, other_annotator, reviewer):
     xi, *_ = catalog()
     statement = small_readout.statements.get(number=3)

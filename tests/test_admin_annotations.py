@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from readout_annotations.models import Annotation, Origin
+from readout_annotations.models import Annotation
 
 from .conftest import make_readout
 from .test_admin import annotate, catalog, make_gold, query_count, sentences, url
@@ -99,33 +99,37 @@ def test_export_action_streams_in_queries_that_do_not_grow(client, small_readout
 
 
 @pytest.mark.django_db
-def test_nobody_picks_the_annotator_or_sets_gold(client, small_readout, annotator, other_annotator):
-    xi, *_ = catalog()
-    statement = small_readout.statements.get(number=2)
+def test_add_annotation_opens_the_workbench_and_writes_nothing(client, small_readout, annotator, other_annotator):
+    """The "Add annotation" link (the admin index, the list's button) goes to the statement's annotation
+    screen, never to a plain form where a reading is written without its statement in view."""
+    first, second, *_ = small_readout.statements.order_by("number")
+    annotate(first, annotator)
     client.force_login(annotator)
-    page = client.get(url("annotation_add")).content.decode()
-    assert 'name="annotator"' not in page and 'name="gold"' not in page
-    data = {
-        "statement": statement.pk,
-        "speaker": xi.pk,
-        "attribution": "continued",
-        "mode": "",
-        "cue": "",
-        "note": "",
-        "annotator": other_annotator.pk,
-        "gold": "on",
-        "stances-TOTAL_FORMS": "0",
-        "stances-INITIAL_FORMS": "0",
-        "stances-MIN_NUM_FORMS": "0",
-        "stances-MAX_NUM_FORMS": "1000",
-    }
-    response = client.post(url("annotation_add"), data)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    annotation = Annotation.objects.get()
-    assert (annotation.annotator, annotation.origin, annotation.gold) == (annotator, Origin.HUMAN, False)
-    response = client.post(url("annotation_add"), data)  # the same statement again: a form error, not a 500
-    assert response.status_code == 200 and "You have already annotated this statement" in response.content.decode()
-    assert Annotation.objects.count() == 1
+    response = client.get(url("annotation_add"))
+    assert response.status_code == 302 and response["Location"] == url("statement_next")
+    assert client.get(url("annotation_add"), follow=True).redirect_chain[-1][0] == url("statement_annotate", second.pk)
+    response = client.get(url("annotation_add") + f"?statement={first.pk}")
+    assert response["Location"] == url("statement_annotate", first.pk)
+    response = client.get(url("annotation_add") + f"?readout={small_readout.pk}")
+    assert response["Location"] == url("statement_next") + f"?readout__id__exact={small_readout.pk}"
+    index = client.get("/admin/").content.decode()
+    assert url("annotation_add") in index  # the link stays; it leads to the workbench
+    # A post to the old form writes nothing (the workbench is the one place to add a reading).
+    data = {"statement": second.pk, "attribution": "continued", "annotator": other_annotator.pk, "gold": "on"}
+    assert client.post(url("annotation_add"), data).status_code == 302
+    assert list(Annotation.objects.values_list("statement_id", flat=True)) == [first.pk]
+    page = client.get(url("annotation_change", Annotation.objects.get().pk)).content.decode()
+    assert 'name="annotator"' not in page and 'name="gold"' not in page  # nobody picks them here
+    client.logout()
+    client.force_login(_user_without_role())
+    assert client.get(url("annotation_add")).status_code == 403
+
+
+def _user_without_role():
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    return model.objects.create_user(**{model.USERNAME_FIELD: "visitor"}, password="pw", is_staff=True)
 
 
 @pytest.mark.django_db

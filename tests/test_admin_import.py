@@ -5,6 +5,7 @@ import form (blank optional fields are not errors)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -45,8 +46,10 @@ def test_a_reviewer_imports_several_files_with_proposals_in_the_chosen_zone(
             follow=True,
         )
     text = " ".join(str(message) for message in response.context["messages"])
-    assert "first.txt: readout first created" in text and "2 files imported" in text, text
     first = Readout.objects.get(slug="first")
+    link = f'<a href="/admin/readout_annotations/readout/{first.pk}/change/">first</a>'
+    assert f"first.txt: readout {link} created" in text and "2 files imported" in text, text
+    assert link in response.content.decode()  # each readout linked, on the page
     assert first.published_at == dt.datetime(2024, 5, 14, 21, 5, tzinfo=ZoneInfo("Europe/Berlin"))
     assert (
         Annotation.objects.filter(statement__readout=first, origin="machine").count() == first.statements.count() == 2
@@ -79,6 +82,44 @@ def test_the_import_form_refuses_a_bad_zone_and_no_files_and_changes_nothing(cli
     response = client.post(URL, {"timezone": "UTC"})
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not Readout.objects.exists() and not Job.objects.exists()
+
+
+@override_settings(READOUT_ANNOTATIONS_TIMEZONE="Europe/Minsk")
+def test_every_route_reads_a_file_without_a_zone_in_the_one_default(
+    client, reviewer, tmp_path, django_capture_on_commit_callbacks
+):
+    """The form, the command and the API leave the zone to ``importing.default_zone`` (the
+    READOUT_ANNOTATIONS_TIMEZONE setting): the form offers it blank, naming the default, not a
+    zone of its own."""
+    from django.core.management import call_command
+
+    from readout_annotations.importing import default_zone
+
+    assert default_zone() == "Europe/Minsk"
+    client.force_login(reviewer)
+    form = client.get(URL).content.decode()
+    field = form[form.index('name="timezone"') - 200 : form.index('name="timezone"') + 200]
+    assert 'placeholder="Europe/Minsk"' in field and "value=" not in field, field
+    assert "Blank: Europe/Minsk" in form
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"files": [upload("form.txt")], "timezone": ""})
+    (tmp_path / "command.txt").write_bytes(FILE)
+    call_command("import_readout", str(tmp_path / "command.txt"), verbosity=0, stdout=io.StringIO())
+    api = APIClient()
+    api.force_authenticate(reviewer)
+    assert api.post("/api/readouts/import/", {"file": upload("api.txt")}, format="multipart").status_code == 201
+    minsk = dt.datetime(2024, 5, 14, 21, 5, tzinfo=ZoneInfo("Europe/Minsk"))
+    assert {r.slug: (r.timezone, r.published_at) for r in Readout.objects.all()} == dict.fromkeys(
+        ("form", "command", "api"), ("Europe/Minsk", minsk)
+    )
+
+
+def test_a_file_name_in_the_messages_is_escaped(client, reviewer, django_capture_on_commit_callbacks):
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"files": [upload("<i>bold.txt")], "timezone": "UTC"}, follow=True)
+    page = response.content.decode()
+    assert "&lt;i&gt;bold.txt: readout" in page and "<i>bold" not in page
 
 
 def test_an_annotator_cannot_import(client, annotator):

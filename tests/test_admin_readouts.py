@@ -88,3 +88,16 @@ def test_speakers_and_targets_lists(client, reviewer, annotator):
     assert client.get(url("speaker_add")).status_code == 403
     client.force_login(reviewer)
     assert client.get(url("speaker_add")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_seed_readouts_imported_gold_reads_as_gold_imported_with_its_gold_counted(client, reviewer):
+    """The seed fixture's gold is imported (no annotator, no adjudicator): the list says so and
+    counts it, never "adjudicated (0 of 34 annotated)"."""
+    from django.core.management import call_command
+
+    call_command("loaddata", "xi-lukashenko-talks-2023-03-01", verbosity=0)
+    client.force_login(reviewer)
+    page = client.get(url("readout_changelist")).content.decode()
+    assert "gold imported (34 of 34 with gold)" in page
+    assert "adjudicated" not in page.split('id="result_list"')[1].split("</table>")[0]

@@ -1021,17 +1021,6 @@ CATALOGUE = [
         admin_post(annotate_url(1), reading(version="0")),
     ),
     Bad(
-        "admin-annotation-duplicate",
-        "admin",
-        "Add annotation, on a statement I annotated",
-        "200, form with errors",
-        "You have already annotated this statement.",
-        admin_post(
-            reverse("admin:readout_annotations_annotation_add"),
-            lambda w: {"statement": w["statements"][0].pk, "attribution": "explicit", **management_form("stances")},
-        ),
-    ),
-    Bad(
         "admin-speaker-bad-wikidata",
         "admin",
         "a reviewer's speaker with Wikidata id `X12`",

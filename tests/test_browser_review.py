@@ -165,3 +165,32 @@ def test_lists_and_comparison_fit_1400_px(browser, live_server, annotator, other
         sizes = page.evaluate(boxes)
         assert sizes and all(wide <= box for wide, box in sizes), (address, sizes)
         assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, address
+
+
+def test_the_readout_form_names_its_zone_instead_of_warning_about_server_time(browser, live_server, reviewer):  # noqa: F811
+    """The form shows "published at" in the readout's zone (Asia/Shanghai, UTC+8): a browser in
+    UTC gets no "Note: You are 8 hours behind server time" on that field nor on the event date
+    (a calendar day), and reads the zone beside the time instead."""
+    import datetime
+
+    from .conftest import BEIJING
+
+    readout = make_readout("zoned", sentences(2), timezone="Asia/Shanghai", event_date=datetime.date(2023, 3, 1))
+    assert readout.published_at.astimezone(BEIJING).hour == 9
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "reviewer")
+    page.fill("#id_password", "pw")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+    page.goto(live_server.url + url("readout_change", readout.pk))
+    page.wait_for_selector("#id_published_at_1 ~ .datetimeshortcuts, .datetimeshortcuts")
+    assert page.evaluate("document.body.dataset.adminUtcOffset") == "28800"  # the page is in the readout's zone
+    assert page.input_value("#id_published_at_1") == "09:42:00"
+    content = page.inner_text("#content-main")
+    assert "server time" not in content, content
+    assert "In Asia/Shanghai, the readout's time zone." in page.inner_text(".field-published_at")
+    assert "Today" in page.inner_text(".field-event_date")  # the calendar's shortcuts are there, the note is not
+    context.close()

@@ -34,6 +34,7 @@ def test_defaults():
         "ASYNC_EXPORT_RECORDS": 100_000,
         "PROPOSERS": ["readout_annotations.proposers.RuleProposer"],
         "OFFICEHOLDERS": ["builtin"],
+        "LEXICON": ["builtin"],
     }
     assert expected == DEFAULTS
     # The test settings set only the heartbeat timeout (tests/settings.py); every other name

@@ -296,6 +296,11 @@ def test_the_admin_job_page_shows_parameters_errors_and_summary_as_text(
     )
     assert "replace: no; timezone: UTC" in page  # in key order, whatever order the database keeps
     page = client.get(f"/admin/readout_annotations/job/{done.pk}/change/").content.decode()
+    good = Readout.objects.get(slug="good")
+    link = f'<a href="/admin/readout_annotations/readout/{good.pk}/change/">good</a>'
+    assert f"file: good.txt; proposals: 2; slug: {link}; statements: 2; status: created" in page
+    Readout.objects.filter(pk=good.pk).update(slug="renamed")  # a readout gone since keeps its plain slug
+    page = client.get(f"/admin/readout_annotations/job/{done.pk}/change/").content.decode()
     assert "file: good.txt; proposals: 2; slug: good; statements: 2; status: created" in page
     assert not re.search(r'[\[{]&quot;|\[&#x27;|\["', page[page.index('id="content-main"') :])
 

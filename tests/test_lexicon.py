@@ -3,6 +3,9 @@
 import json
 
 import pytest
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
 from django.utils.text import slugify
 
 from readout_annotations import lexicon
@@ -62,16 +65,68 @@ def test_starter_targets_are_found_with_their_side():
     assert rules.find_stances("China is ready to work with Afghanistan.", index) == []
 
 
-def test_a_malformed_file_is_refused(tmp_path, monkeypatch):
+def test_a_malformed_file_is_refused(tmp_path):
     path = tmp_path / "starter.json"
-    monkeypatch.setattr(lexicon, "PATH", path)
     for entry, message in (
-        ({"slug": "Bad Slug", "name": "x"}, "bad or duplicate slug 'Bad Slug'"),
-        ({"slug": "china", "name": "x"}, "bad or duplicate slug 'china'"),
-        ({"slug": "x", "name": "x", "kind": "planet"}, "unknown kind 'planet'"),
+        ({"slug": "Bad Slug", "name": "x"}, "entry 1: bad slug 'Bad Slug'"),
+        ({"slug": "china", "name": "x"}, "duplicate slug 'china'"),  # a country of the built-in lexicon
+        ({"slug": "x", "name": "x", "kind": "planet"}, r"entry 1 \(x\): unknown kind 'planet'"),
+        ({"slug": "x"}, r"entry 1 \(x\): needs a 'name'"),
+        ({"slug": "x", "name": "x", "aliases": "X"}, "aliases must be a list"),
+        ({"slug": "x", "name": "x", "problem": "yes"}, "problem true or false"),
+        ({"slug": "x", "name": "x", "alias": ["X"]}, r"unknown field\(s\) alias"),
     ):
         path.write_text(json.dumps({"targets": [entry]}), encoding="utf-8")
-        lexicon.starter_targets.cache_clear()
-        with pytest.raises(ValueError, match=message):
-            lexicon.starter_targets()
-    lexicon.starter_targets.cache_clear()
+        with pytest.raises(ImproperlyConfigured, match=message):
+            lexicon.load(["builtin", str(path)])
+    with pytest.raises(ImproperlyConfigured, match="expected an object with a list 'targets'"):
+        lexicon.parse({"people": []}, "x.json")
+
+
+# --------------------------------------------------------------------------- the LEXICON setting
+
+
+def test_the_setting_replaces_extends_or_switches_off_the_lexicon(tmp_path):
+    host = tmp_path / "targets.json"
+    host.write_text(json.dumps({"targets": [RURITANIA]}), encoding="utf-8")
+    builtin = lexicon.starter_targets()
+    assert "nato" in {t.slug for t in builtin}
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=[]):
+        assert lexicon.starter_targets() == ()
+        assert lexicon.starter_index_entries(TargetIndex([])) == []
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=[str(host)]):
+        (only,) = lexicon.starter_targets()
+        assert (only.slug, only.name, only.kind, only.aliases) == (
+            "ruritania-plan",
+            "Ruritanian peace plan",
+            "initiative",
+            ("peace plan of Ruritania",),
+        )
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=["builtin", str(host)]):
+        assert lexicon.starter_targets() == (*builtin, only)
+
+
+def test_a_bad_setting_or_file_fails_system_check_e012_and_only_it(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"targets": [{"slug": "x", "kind": "planet", "name": "X"}]}', encoding="utf-8")
+    for value in ([str(bad)], [str(tmp_path / "missing.json")], "builtin", [str(tmp_path)]):
+        with override_settings(READOUT_ANNOTATIONS_LEXICON=value):
+            errors = [e for e in run_checks() if e.id.startswith("readout_annotations.")]
+            assert [e.id for e in errors] == ["readout_annotations.E012"], value
+            assert "docs/stances.md" in errors[0].hint
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=["builtin"]):
+        assert not [e for e in run_checks() if e.id.startswith("readout_annotations.")]
+    with (
+        override_settings(READOUT_ANNOTATIONS_LEXICON="builtin"),
+        pytest.raises(ImproperlyConfigured, match="READOUT_ANNOTATIONS_LEXICON must be a list of file paths"),
+    ):
+        lexicon.starter_targets()
+
+
+RURITANIA = {
+    "slug": "ruritania-plan",
+    "name": "Ruritanian peace plan",
+    "kind": "initiative",
+    "aliases": ["peace plan of Ruritania"],
+    "description": "A host's own target.",
+}

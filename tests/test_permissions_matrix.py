@@ -332,7 +332,7 @@ ADMIN = {
     "readout_annotations_statement_change": VIEW,
     # The annotator's own annotation: 404 for anyone else who may not see it, as for a missing one.
     "readout_annotations_annotation_changelist": VIEW,
-    "readout_annotations_annotation_add": VIEW,
+    "readout_annotations_annotation_add": (LOGIN, 302, 302, 302, 403, 302),  # to the workbench
     "readout_annotations_annotation_history": (LOGIN, 200, 404, 200, 404, 200),
     "readout_annotations_annotation_delete": (LOGIN, 200, 404, 403, 404, 403),
     "readout_annotations_annotation_change": (LOGIN, 200, 404, 200, 404, 200),

@@ -95,6 +95,35 @@ def test_starter_targets_are_proposed_with_their_fields(vocabulary):
     assert "联合国" in new.aliases
 
 
+def test_with_the_lexicon_switched_off_no_starter_target_is_proposed(vocabulary):
+    readout = make_readout("cold", "Xi said China supports multilateralism and opposes the Cold War mentality.")
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=[]):
+        proposers.create_proposals(readout)
+    assert (1, "united-nations-multilateralism", "favor") not in triples(readout)
+    assert (1, "cold-war-mentality", "against") in triples(readout)  # the database's targets still
+    assert not Target.objects.filter(slug="united-nations-multilateralism").exists()
+
+
+def test_a_host_lexicon_files_target_is_proposed_with_its_fields(vocabulary, tmp_path):
+    import json
+
+    host = tmp_path / "targets.json"
+    entry = {"slug": "ruritania-plan", "name": "Ruritanian peace plan", "kind": "initiative", "description": "Hosts'."}
+    host.write_text(json.dumps({"targets": [{**entry, "aliases": ["peace plan of Ruritania"]}]}), encoding="utf-8")
+    readout = make_readout("host", "Xi said China supports the peace plan of Ruritania and multilateralism.")
+    with override_settings(READOUT_ANNOTATIONS_LEXICON=[str(host)]):
+        proposers.create_proposals(readout)
+    assert (1, "ruritania-plan", "favor") in triples(readout)
+    assert not Target.objects.filter(slug="united-nations-multilateralism").exists()  # replaced, not extended
+    new = Target.objects.get(slug="ruritania-plan")
+    assert (new.name, new.kind, new.description, new.status) == (
+        "Ruritanian peace plan",
+        "initiative",
+        "Hosts'.",
+        ReviewStatus.PROPOSED,
+    )
+
+
 def test_a_target_in_the_database_wins_over_the_starter_lexicon(vocabulary):
     mine = Target.objects.create(slug="north-atlantic-alliance", name="North Atlantic alliance", aliases=["NATO"])
     readout = make_readout("warm", "Xi said China supports NATO.\n\nXi said he welcomes BRICS.")

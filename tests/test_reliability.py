@@ -307,6 +307,13 @@ def test_status_for_many_readouts_in_one_query(annotator, other_annotator, revie
     started = make_readout("started", numbered_text(3))
     annotate(statements_of(started)[0], annotator, speakers["xi"])
     annotate(statements_of(started)[0], other_annotator, speakers["xi"])
+    imported = make_readout("imported", numbered_text(2))  # gold from a file or fixture: nobody adjudicated it
+    for statement in statements_of(imported):
+        annotate(statement, None, speakers["xi"], origin=Origin.IMPORT, gold=True, gold_statement=statement)
+    half = make_readout("half-imported", numbered_text(2))
+    first, second = statements_of(half)
+    annotate(first, None, speakers["xi"], origin=Origin.IMPORT, gold=True, gold_statement=first)
+    adjudication.accept(annotate(second, annotator, speakers["xi"]), reviewer)
     with CaptureQueriesContext(connection) as queries:
         rows = {
             r.slug: (r.status, r.status_statements, r.status_annotated, r.status_gold)
@@ -316,6 +323,8 @@ def test_status_for_many_readouts_in_one_query(annotator, other_annotator, revie
     assert rows == {
         "empty": ("in_progress", 0, 0, 0),
         "gold-only": ("adjudicated", 1, 0, 1),
+        "imported": ("gold_imported", 2, 0, 2),
+        "half-imported": ("adjudicated", 2, 0, 2),
         "annotated": ("annotated", 3, 3, 0),
         "started": ("in_progress", 3, 1, 0),
     }

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .. import reliability
-from ..models import Mode, Readout, Speaker, StanceValue, Target
+from ..models import Mode, Readout, ReadoutStatus, Speaker, StanceValue, Target
 from .common import is_reviewer
 
 #: Most statements of disagreement a page lists per field.
@@ -188,12 +188,14 @@ def show_agreement(model_admin, request, queryset):
 
 @admin.display(description=gettext_lazy("status"), ordering="status")
 def status_column(obj: Readout) -> str:
-    """A readout's status, from ``ReadoutQuerySet.with_status`` when the list used it (else one query)."""
+    """A readout's status with the count behind it: statements with gold once every statement has
+    some ("gold imported (34 of 34 with gold)"), else statements annotated enough ("in progress
+    (3 of 34 annotated)"). From ``ReadoutQuerySet.with_status`` when the list used it (else one query)."""
     status = obj.current_status()
     if not hasattr(obj, "status_statements"):
         return str(status.label)
-    return _("%(status)s (%(annotated)s of %(statements)s annotated)") % {
-        "status": status.label,
-        "annotated": obj.status_annotated,
-        "statements": obj.status_statements,
-    }
+    if status in (ReadoutStatus.ADJUDICATED, ReadoutStatus.GOLD_IMPORTED):
+        text, done = _("%(status)s (%(done)s of %(statements)s with gold)"), obj.status_gold
+    else:
+        text, done = _("%(status)s (%(done)s of %(statements)s annotated)"), obj.status_annotated
+    return text % {"status": status.label, "done": done, "statements": obj.status_statements}

@@ -2,27 +2,29 @@
 action and change view; another's annotation answers 404, exactly like one that does not exist.
 
 Nobody picks the annotator (it is the logged-in user) and nobody sets gold here: gold changes
-only through the reviewer's screens (``adjudication.accept``).
+only through the reviewer's screens (``adjudication.accept``). A reading is added in the
+workbench (the statement's annotation screen): "Add annotation" opens it.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import annotating, guideline, jobs
 from ..formats import FORMATS
 from ..formats.base import buffered
-from ..models import Annotation, Job, Origin, Stance
+from ..models import Annotation, Job, Stance
 from ..proposers import machine_label
 from ..records import all_records
 from ..tasks import runs_in_background
@@ -80,26 +82,6 @@ class StanceInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and self._own(request, obj)
 
 
-class OwnAnnotationForm(forms.ModelForm):
-    """The admin form; the view sets ``annotator`` before validation (see ``get_form``)."""
-
-    annotator = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is None:
-            self.instance.annotator = self.annotator
-            self.instance.origin = Origin.HUMAN
-
-    def clean(self):
-        data = super().clean()
-        statement = data.get("statement")
-        adding = self.instance.pk is None and statement is not None
-        if adding and Annotation.objects.filter(statement=statement, annotator=self.annotator).exists():
-            self.add_error("statement", _("You have already annotated this statement."))
-        return data
-
-
 def _export_action(name: str, module, **options):
     """The admin action that exports the selected annotations in format ``name``; ``raw=True``
     (CSV) writes formula cells as they are (the format's docstring says why it does not)."""
@@ -153,7 +135,6 @@ class AnnotationAdmin(ModelAdmin):
         *(_export_action(name, module) for name, module in FORMATS.items()),
         _export_action("csv", FORMATS["csv"], raw=True),
     )
-    form = OwnAnnotationForm
     fields = ("statement", "speaker", "attribution", "mode", "cue", "note")
     readonly_fields = ("gold", "adjudication", "origin", "version", "created_at", "updated_at")
     date_hierarchy = None
@@ -222,10 +203,6 @@ class AnnotationAdmin(ModelAdmin):
             fields.insert(1, "author_column")
         return [(None, {"fields": fields})]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        return type(form.__name__, (form,), {"annotator": request.user})
-
     def save_model(self, request, obj, form, change):
         """Nothing here: the reading is written with its stances in ``save_related``, through
         ``annotating`` (the one write path)."""
@@ -254,6 +231,23 @@ class AnnotationAdmin(ModelAdmin):
     def delete_queryset(self, request, queryset):
         for annotation in queryset:
             annotating.delete(request.user, annotation)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The "Add annotation" page opens the workbench, where a reading is written with its statement in
+        view: ``?statement=<id>`` (the admin's way to prefill a field) that statement's annotation
+        screen, else the first statement waiting for the user's annotation (``?readout=<id>``: of
+        that readout), as the statement list's "next" does."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        site = self.admin_site.name
+        statement = request.GET.get("statement", "")
+        if statement.isdigit():
+            return HttpResponseRedirect(statement_url("annotate", int(statement), site_name=site))
+        target = reverse(f"{site}:readout_annotations_statement_next")
+        readout = request.GET.get("readout", "")
+        if readout.isdigit():
+            target += "?" + urlencode({"readout__id__exact": readout})
+        return HttpResponseRedirect(target)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

@@ -1,5 +1,8 @@
 """List filters of the statement list.
 
+``paragraph`` lists the paragraphs of one readout, and only once the list is filtered to it
+(paragraph 3 of one readout is no paragraph of another).
+
 ``status`` starts on "waiting for my annotation" for annotators. ``speaker``, ``target`` and
 ``stance`` look at one reading of each statement, chosen by ``reading``: annotators only ever
 filter their own annotations; reviewers filter the gold reading by default. ``target`` and
@@ -16,6 +19,8 @@ from ..models import Annotation, Speaker, Stance, StanceValue, Target
 from .common import Reading, allowed_readings, chosen_reading, is_reviewer, readings
 
 NO_SPEAKER = "-"
+#: The statement list's parameter that filters it to one readout (the "readout" filter).
+READOUT_PARAMETER = "readout__id__exact"
 
 
 class ChoiceFilter(admin.SimpleListFilter):
@@ -151,3 +156,20 @@ class StanceFilter(admin.SimpleListFilter):
             return queryset  # with a target, TargetFilter matches both on one stance row
         rows = Stance.objects.filter(annotation=OuterRef("pk"), stance=value)
         return _has_reading(request, queryset, Q(Exists(rows)))
+
+
+class ParagraphFilter(admin.AllValuesFieldListFilter):
+    """The "By paragraph" filter: the paragraph numbers of the one readout the list is filtered to
+    (``?readout__id__exact=``); hidden, and not applied, without one."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        readout = request.GET.get(READOUT_PARAMETER, "")
+        self.readout_id = int(readout) if readout.isdigit() else None
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = self.lookup_choices.filter(readout_id=self.readout_id) if self.readout_id else []
+
+    def has_output(self) -> bool:
+        return self.readout_id is not None and super().has_output()
+
+    def queryset(self, request, queryset):
+        return super().queryset(request, queryset) if self.readout_id is not None else queryset

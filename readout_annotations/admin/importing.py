@@ -13,15 +13,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import jobs
 from ..conf import app_settings
-from ..importing import ReadoutImportError, TooManyStatements, parse_file, too_large
+from ..importing import ReadoutImportError, TooManyStatements, default_zone, parse_file, too_large
 from ..models import Job, is_zone
 from ..tasks import runs_in_background
-from .jobs import job_started_response
+from .jobs import job_started_response, linked_readouts
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,7 +51,7 @@ class ReadoutImportForm(forms.Form):
     timezone = forms.CharField(
         label=_("time zone"),
         max_length=64,
-        help_text=_("The zone of the timestamp line (IANA name, e.g. Asia/Shanghai)."),
+        required=False,
     )
     replace = forms.BooleanField(
         label=_("replace changed readouts"),
@@ -57,9 +59,19 @@ class ReadoutImportForm(forms.Form):
         help_text=_("Replace a readout whose file changed, as long as no person has annotated it."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank is the importer's own default (importing.default_zone), as for the command and the API.
+        zone = self.fields["timezone"]
+        zone.widget.attrs["placeholder"] = default_zone()
+        zone.help_text = _(
+            "The publisher's zone, which the timestamp line is in (IANA name, e.g. Asia/Shanghai). "
+            "Blank: %(zone)s, the READOUT_ANNOTATIONS_TIMEZONE setting."
+        ) % {"zone": default_zone()}
+
     def clean_timezone(self) -> str:
         zone = self.cleaned_data["timezone"].strip()
-        if not is_zone(zone):
+        if zone and not is_zone(zone):
             raise forms.ValidationError(_("Unknown time zone %(zone)r.") % {"zone": zone})
         return zone
 
@@ -88,7 +100,7 @@ class ReadoutImportForm(forms.Form):
 def import_view(modeladmin, request):
     if not request.user.has_perm("readout_annotations.add_readout"):
         raise PermissionDenied
-    form = ReadoutImportForm(request.POST or None, request.FILES or None, initial={"timezone": app_settings.TIMEZONE})
+    form = ReadoutImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [(upload.name, upload.read()) for upload in form.cleaned_data["files"]]
         parameters = {"timezone": form.cleaned_data["timezone"], "replace": form.cleaned_data["replace"], "slug": ""}
@@ -97,7 +109,7 @@ def import_view(modeladmin, request):
             return job_started_response(request, job)
         jobs.execute(str(job.uuid))  # here and now; the immediate backend's own run then finds it done
         job.refresh_from_db()
-        report(request, job)
+        report(request, job, modeladmin.admin_site.name)
         return redirect(f"{modeladmin.admin_site.name}:readout_annotations_readout_changelist")
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -109,14 +121,13 @@ def import_view(modeladmin, request):
     return TemplateResponse(request, "admin/readout_annotations/readout/import.html", context)
 
 
-def report(request, job: Job) -> None:
-    """One message per imported file and one per error, as ``import_readout`` prints them."""
-    for item in job.summary.get("readouts", []):
-        messages.success(
-            request,
-            _("%(file)s: readout %(slug)s %(status)s: %(statements)d statements, %(proposals)d machine proposals.")
-            % {**item, "slug": item["slug"]},
-        )
+def report(request, job: Job, site_name: str = "admin") -> None:
+    """One message per imported file (its readout linked) and one per error, as ``import_readout``
+    prints them."""
+    for item in linked_readouts(job.summary.get("readouts", []), site_name):
+        text = _("%(file)s: readout %(slug)s %(status)s: %(statements)d statements, %(proposals)d machine proposals.")
+        values = {key: conditional_escape(value) if isinstance(value, str) else value for key, value in item.items()}
+        messages.success(request, mark_safe(text % values))  # every value escaped, the link kept
     for error in job.errors:
         messages.error(request, error)
     if job.status == Job.Status.FAILED and not job.summary.get("readouts"):

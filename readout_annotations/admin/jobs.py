@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .. import jobs
-from ..models import Job
+from ..models import Job, Readout
 from .common import ModelAdmin
 
 #: Who may see the Jobs pages at all: people with a role in the app (annotators and reviewers).
@@ -93,7 +93,10 @@ class JobAdmin(ModelAdmin):
 
     @admin.display(description=_("summary"))
     def summary_shown(self, job: Job) -> SafeString | str:
-        return readable(job.summary)
+        summary = job.summary
+        if job.kind == Job.Kind.IMPORT_READOUTS and isinstance(summary, dict) and summary.get("readouts"):
+            summary = {**summary, "readouts": linked_readouts(summary["readouts"], self.admin_site.name)}
+        return readable(summary)
 
     @admin.display(description=_("input files"))
     def input_names(self, job: Job) -> str:
@@ -142,6 +145,21 @@ class JobAdmin(ModelAdmin):
         job = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra = {"refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+
+def linked_readouts(items: list[dict], site_name: str = "admin") -> list[dict]:
+    """An import job's ``summary["readouts"]`` items (``file``, ``slug``, ``status``, ...) with each
+    ``slug`` a link to its readout's change page (one query for them all); a readout deleted
+    since keeps its plain slug."""
+    slugs = [item.get("slug") for item in items]
+    pks = dict(Readout.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    change = f"{site_name}:readout_annotations_readout_change"
+    return [
+        {**item, "slug": format_html('<a href="{}">{}</a>', reverse(change, args=[pks[slug]]), slug)}
+        if slug in pks
+        else item
+        for item, slug in zip(items, slugs, strict=True)
+    ]
 
 
 def readable(value) -> SafeString | str:

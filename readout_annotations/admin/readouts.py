@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import django
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.db import models, transaction
 from django.urls import path, reverse
 from django.utils import timezone
@@ -38,6 +39,27 @@ def zone_of_form(request, object_id) -> ZoneInfo:
     return first_zone(posted, stored, app_settings.TIMEZONE)
 
 
+class ZonedSplitDateTime(widgets.AdminSplitDateTime):
+    """Date and time in the zone the form works in (the readout's own, ``zone_of_form``), named
+    beside them. Its note has the class ``timezonewarning``: the admin's DateTimeShortcuts.js adds
+    "Note: You are 8 hours behind server time" to a date or time input unless such a note is there,
+    comparing the browser's offset with the page's, which is the readout's here, not the server's."""
+
+    template_name = "admin/readout_annotations/widgets/zoned_split_datetime.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["zone"] = timezone.get_current_timezone_name()
+        return context
+
+
+class DayWidget(widgets.AdminDateWidget):
+    """A calendar day (the meeting's): no zone applies, so no note about one (an empty
+    ``timezonewarning`` keeps DateTimeShortcuts.js from adding its own)."""
+
+    template_name = "admin/readout_annotations/widgets/day.html"
+
+
 @admin.register(Readout)
 class ReadoutAdmin(ModelAdmin):
     # The day of publication is the readout's own (published_on, in its zone), never the host's.
@@ -48,6 +70,10 @@ class ReadoutAdmin(ModelAdmin):
     ordering = ("-published_at", "slug")
     actions = ("accept_agreed_action", show_agreement)
     readonly_fields = ("published_on", "checksum", "created_at", "updated_at")
+    formfield_overrides = {
+        models.DateTimeField: {"widget": ZonedSplitDateTime},
+        models.DateField: {"widget": DayWidget},
+    }
     fieldsets = (
         (
             None,

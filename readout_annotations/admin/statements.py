@@ -20,7 +20,15 @@ from ..models import Annotation, Speaker, Stance, Statement
 from ..records import RecordResolver
 from . import annotate, boundaries, review
 from .common import WORKBENCH_MEDIA, ModelAdmin, is_reviewer, speaker_colour
-from .filters import ReadingFilter, SpeakerFilter, StanceFilter, StatusFilter, TargetFilter
+from .filters import (
+    READOUT_PARAMETER,
+    ParagraphFilter,
+    ReadingFilter,
+    SpeakerFilter,
+    StanceFilter,
+    StatusFilter,
+    TargetFilter,
+)
 from .forms import BulkTagForm
 
 STANCES = Prefetch("stances", queryset=Stance.objects.select_related("target"))
@@ -96,7 +104,7 @@ class StatementAdmin(ModelAdmin):
     list_filter = (
         StatusFilter,
         "readout",
-        "paragraph",
+        ("paragraph", ParagraphFilter),
         ReadingFilter,
         SpeakerFilter,
         TargetFilter,
@@ -133,7 +141,7 @@ class StatementAdmin(ModelAdmin):
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
-        if request.GET.get("readout__id__exact"):
+        if request.GET.get(READOUT_PARAMETER):
             columns.remove("readout_column")  # one readout: the column would repeat its slug
         if is_reviewer(request.user):
             columns += ["annotation_count_column", "gold_column"]
@@ -241,9 +249,9 @@ class StatementAdmin(ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         next_url = reverse(f"{self.admin_site.name}:readout_annotations_statement_next")
-        readout = request.GET.get("readout__id__exact")
+        readout = request.GET.get(READOUT_PARAMETER)
         if readout:
-            next_url += "?" + urlencode({"readout__id__exact": readout})
+            next_url += "?" + urlencode({READOUT_PARAMETER: readout})
         extra_context = {
             "title": _("Statements"),
             **(extra_context or {}),

@@ -354,7 +354,8 @@ class ReadoutSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text=_(
             "in_progress, then annotated (every statement has ANNOTATIONS_PER_STATEMENT human annotations), "
-            "then adjudicated (every statement has gold). Null for annotators: it counts other people's work."
+            "then adjudicated (every statement has gold), or gold_imported (every statement has gold, all of it "
+            "imported readings). Null for annotators: it counts other people's work."
         ),
     )
 
