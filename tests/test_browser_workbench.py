@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from django.test import override_settings
 
 from readout_annotations.admin.catalog import ranked
@@ -78,6 +79,28 @@ TEXT_BOX = """([start, end]) => {
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
   .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+# What an annotator checks of a proposal: {name: [top, bottom, highest top, lowest bottom seen]}
+# in the window; the statement is seen inside its scrolling box, a field of the form above the
+# sticky save bar.
+FIRST_SCREEN = """() => {
+  const form = document.getElementById('ra-reading-form');
+  const bar = form.querySelector('.ra-submit').getBoundingClientRect().top;
+  const source = document.querySelector('.ra-source').getBoundingClientRect();
+  const seen = (element, top, bottom) => {
+    const box = element.getBoundingClientRect();
+    return [box.top, box.bottom, Math.max(0, top), Math.min(window.innerHeight, bottom)].map(Math.round);
+  };
+  const boxes = {statement: seen(document.querySelector('mark.ra-current'), source.top, source.bottom)};
+  for (const field of ['attribution', 'speaker', 'mode', 'cue']) {
+    boxes[field] = seen(form.querySelector(`[data-field=${field}]`), 0, bar);
+  }
+  form.querySelectorAll('.ra-stance-row.ra-proposed').forEach((row, index) => {
+    boxes[`stance ${index + 1}`] = seen(row, 0, bar);
+  });
+  return boxes;
+}"""
 
 
 @dataclass
@@ -282,6 +305,39 @@ def test_reading_the_seed_with_the_keyboard_costs_few_actions(browser, live_serv
         rows = costs.get(category, [])
         if rows:
             assert sum(a for _, a, _ in rows) / len(rows) <= most, (category, rows)
+
+
+def test_every_proposal_of_the_seed_is_seen_whole_at_1400_by_900(browser, live_server, annotator):  # noqa: F811
+    """The statement, its attribution, speaker, mode, cue and every proposed stance: all in the
+    first screen of a 1400x900 window, above the save bar, without scrolling, on every statement
+    of the seed as an annotator meets them (after "Saved your annotation of ..." from the last)."""
+    from readout_annotations.models import Readout
+
+    call_command("loaddata", SEED, verbosity=0)
+    readout = Readout.objects.get(slug=SEED)
+    Annotation.objects.filter(statement__readout=readout).delete()
+    create_proposals(readout)
+    stances = dict(readout.statements.annotate(n=Count("annotations__stances")).values_list("number", "n"))
+    assert max(stances.values()) >= 5  # the longest forms are among them
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server.url + url("statement_next") + f"?readout__id__exact={readout.pk}")
+    hidden, messages = {}, 0
+    for _ in stances:
+        page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+        number = int(page.get_attribute("#ra-reading-form", "data-number"))
+        messages += page.locator(".messagelist li").count()
+        seen = page.evaluate(FIRST_SCREEN)
+        assert len(seen) == 5 + stances[number], (number, seen)  # a row per proposed stance
+        cut = [name for name, (top, bottom, highest, lowest) in seen.items() if top < highest or bottom > lowest]
+        if cut or page.evaluate("() => window.scrollY"):
+            hidden[number] = cut or "scrolled"
+            print(number, seen)
+        before = page.url
+        page.keyboard.press("Control+Enter")
+        page.wait_for_url(lambda address: address != before)
+    assert hidden == {}
+    assert messages == len(stances) - 1
 
 
 def gold_of_annotator(readout, user) -> dict[int, Gold]:

@@ -430,9 +430,15 @@
             if (row.querySelector('select').value) nameStanceGroup(row);
         });
         for (const box of document.querySelectorAll('.ra-scroll-to-mark')) {
+            // A sticky box ends in the first screen too (its CSS height is the window's, for
+            // when it sticks to the top), so that the statement scrolled into it is in view.
+            const top = box.getBoundingClientRect().top;
+            if (getComputedStyle(box).position === 'sticky' && top + box.offsetHeight > window.innerHeight) {
+                box.style.maxHeight = `${window.innerHeight - top - 8}px`;
+            }
             const mark = box.querySelector('mark.ra-current');
             if (mark && box.scrollHeight > box.clientHeight) {
-                const offset = mark.getBoundingClientRect().top - box.getBoundingClientRect().top;
+                const offset = mark.getBoundingClientRect().top - top;
                 box.scrollTop += offset - box.clientHeight / 3;
             }
         }
