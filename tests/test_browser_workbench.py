@@ -340,6 +340,53 @@ def test_every_proposal_of_the_seed_is_seen_whole_at_1400_by_900(browser, live_s
     assert messages == len(stances) - 1
 
 
+# The open picker's list and the stance row it edits, as boxes in the window.
+PICKER = """() => {
+  const select = document.querySelector('.ra-stance-row .select2-container--open');
+  const row = select.closest('.ra-stance-row');
+  const box = (element) => { const b = element.getBoundingClientRect(); return [b.top, b.bottom].map(Math.round); };
+  const list = document.querySelector('.select2-container--open .select2-dropdown');
+  return {below: list.classList.contains('select2-dropdown--below'), list: box(list), picker: box(select),
+          above: row.previousElementSibling ? box(row.previousElementSibling) : null, window: window.innerHeight};
+}"""
+
+
+def test_a_stance_picker_opens_below_its_row_even_at_the_foot_of_the_form(browser, live_server, annotator):  # noqa: F811
+    """Near the foot of the window the target picker makes room below itself instead of opening
+    over the row above (select2 opens upward where the window has no room below)."""
+    from readout_annotations.models import Readout
+
+    call_command("loaddata", SEED, verbosity=0)
+    readout = Readout.objects.get(slug=SEED)
+    Annotation.objects.filter(statement__readout=readout).delete()
+    create_proposals(readout)
+    statement = (
+        readout.statements.annotate(n=Count("annotations__stances")).filter(n__gte=5).order_by("number").first()
+    )
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    def check(how: str) -> None:
+        page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+        page.keyboard.type("ta")
+        page.wait_for_function("() => !document.querySelector('.select2-results__option.loading-results')")
+        page.locator(".select2-results__option").first.wait_for()
+        seen = page.evaluate(PICKER)
+        assert seen["below"], (how, seen)
+        assert seen["picker"][1] <= seen["list"][0] + 1 and seen["list"][1] <= seen["window"], (how, seen)
+        assert seen["above"] is None or seen["above"][1] <= seen["picker"][0] + 1, (how, seen)
+        page.keyboard.press("Escape")
+
+    for how in ("t", "click"):
+        page.goto(live_server.url + url("statement_annotate", statement.pk))
+        page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+        if how == "t":  # a new row at the foot of the stances
+            page.keyboard.press("t")
+        else:  # the last proposed row's picker
+            page.locator(".ra-stance-row .select2-selection").last.click()
+        check(how)
+
+
 def gold_of_annotator(readout, user) -> dict[int, Gold]:
     readings = (
         Annotation.objects.filter(statement__readout=readout, annotator=user)

@@ -123,6 +123,9 @@
                 propose(select, {name: term, kind: item.propose});
             }
         });
+        if (select.closest('.ra-stance-row')) {
+            $(select).on('select2:opening', () => makeRoomBelow(select));
+        }
         $(select).on('select2:select', () => {
             const row = select.closest('.ra-stance-row');
             if (row) {
@@ -130,6 +133,23 @@
                 nameStanceGroup(row);
             }
         });
+    }
+
+    // The height a picker's open list takes below it: the search field and select2's 200 px of results.
+    const LIST_ROOM = 260;
+
+    // select2 opens a list upward, over the row above, where the window has no room below the
+    // picker: scroll the page first (growing it at the foot when it is too short), so that the
+    // list opens below the stance row being edited, as it does higher up.
+    function makeRoomBelow(select) {
+        const short = selectionOf(select).getBoundingClientRect().bottom + LIST_ROOM - window.innerHeight;
+        if (short <= 0) return;
+        const spare = document.documentElement.scrollHeight - window.innerHeight - window.scrollY;
+        if (spare < short) {
+            const main = document.getElementById('content-main');
+            main.style.paddingBottom = `${(parseFloat(main.style.paddingBottom) || 0) + short - spare}px`;
+        }
+        window.scrollBy(0, short);
     }
 
     function nameStanceGroup(row) {
