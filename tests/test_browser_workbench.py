@@ -335,7 +335,7 @@ def test_every_proposal_of_the_seed_is_seen_whole_at_1400_by_900(browser, live_s
             print(number, seen)
         before = page.url
         page.keyboard.press("Control+Enter")
-        page.wait_for_url(lambda address: address != before)
+        page.wait_for_url(lambda address, before=before: address != before)
     assert hidden == {}
     assert messages == len(stances) - 1
 
@@ -360,9 +360,7 @@ def test_a_stance_picker_opens_below_its_row_even_at_the_foot_of_the_form(browse
     readout = Readout.objects.get(slug=SEED)
     Annotation.objects.filter(statement__readout=readout).delete()
     create_proposals(readout)
-    statement = (
-        readout.statements.annotate(n=Count("annotations__stances")).filter(n__gte=5).order_by("number").first()
-    )
+    statement = readout.statements.annotate(n=Count("annotations__stances")).filter(n__gte=5).order_by("number").first()
     page = log_in(browser, live_server, "annotator1")
     page.set_viewport_size({"width": 1400, "height": 900})
 

@@ -10,7 +10,18 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Annotation, Attribution, Mode, Origin, Speaker, SpeakerKind, Stance, StanceValue, Target, TargetKind
+from ..models import (
+    Annotation,
+    Attribution,
+    Mode,
+    Origin,
+    Speaker,
+    SpeakerKind,
+    Stance,
+    StanceValue,
+    Target,
+    TargetKind,
+)
 
 
 def autocomplete(form_field: forms.ModelChoiceField, model_field, admin_site) -> None:
