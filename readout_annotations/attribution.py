@@ -1104,21 +1104,21 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A proposed reading: ``speaker`` is a :class:`Participant` (or its ``key``) or None."""
+    """A proposed reading: ``speaker`` is a :class:`Participant` (or its ``key``) or None;
+    ``rule`` the id of the rule that decided it (every proposal has one: it is the annotator's
+    "why"), ``frame`` the words of its reporting frame, if any."""
 
     speaker: object | None
     attribution: str
     mode: str
     cue: str
-    rule: str = ""
+    rule: str
     frame: str = ""
 
     @property
     def note(self) -> str:
         """``rule: <rule id>; frame: '<the words of the frame>'``, the frame as the text writes it
         (a non-breaking space stays one, never a Python escape such as ``\\xa0``)."""
-        if not self.rule:
-            return ""
         return f"rule: {self.rule}; frame: '{self.frame}'" if self.frame else f"rule: {self.rule}"
 
 
@@ -1609,11 +1609,14 @@ def propose(
                 later = _quote_frame_ahead(index, sentences, frames_by_sentence, readings, context)
                 if later is not None:
                     proposal = Proposal(later, "inferred", "direct", "", "quotation-framed-later")
-        if proposal is None and current is not None and not (not cjk and _act_of(words, current, context, text)):
-            mode = "direct" if _first_person(text) and (cjk or _starts_first_person(words)) else "indirect"
-            proposal = Proposal(current, "continued", mode, "", "continued")
+        if proposal is None and current is not None:
+            if not cjk and _act_of(words, current, context, text):
+                proposal = Proposal(None, "narration", "", "", "narrated-act")
+            else:
+                mode = "direct" if _first_person(text) and (cjk or _starts_first_person(words)) else "indirect"
+                proposal = Proposal(current, "continued", mode, "", "continued")
         if proposal is None:
-            proposal = Proposal(None, "narration", "", "", "")
+            proposal = Proposal(None, "narration", "", "", "no-frame")
         if proposal.attribution != "narration" and proposal.speaker is not None:
             current = proposal.speaker
             context.latest = proposal.speaker

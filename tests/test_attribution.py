@@ -85,6 +85,29 @@ def test_acts_are_narration_not_speech():
     )
 
 
+def test_every_proposal_says_why_narration_too():
+    """The annotator's "why" is the note: a sentence read as narration names its rule as well."""
+
+    def notes(*sentences: Sentence) -> list[str]:
+        known = cast()
+        discover([s.text for s in sentences], known)
+        return [p.note for p in propose(list(sentences), known)]
+
+    english = notes(
+        Sentence(1, "Xi stressed that ties are strong."),
+        Sentence(1, "They discussed trade."),  # an act of the speakers, not their speech
+        Sentence(2, "China and Belarus are friends."),  # no frame, no quotation, no speech to go on with
+    )
+    chinese = notes(Sentence(1, "王毅表示,中美关系重要。"), Sentence(2, "双方一致认为应加强合作。"))
+    assert english + chinese == [
+        "rule: frame-before; frame: 'Xi stressed'",
+        "rule: narrated-act",
+        "rule: no-frame",
+        "rule: frame-before; frame: '王毅表示'",
+        "rule: no-frame",
+    ]
+
+
 def test_continued_within_the_paragraph_and_not_past_it():
     assert readings(
         ["Xi stressed that ties are strong.", "China supports Belarus.", "I firmly believe in it."],
@@ -252,6 +275,7 @@ def test_proposals_match_the_seed_gold():
         attributions += proposal.attribution == reading.attribution
         modes += proposal.mode == reading.mode
         cues += proposal.cue == reading.cue
+    assert all(proposal.note.startswith("rule: ") for proposal in proposals)  # narration too
     assert speakers >= SEED_SPEAKERS_MATCHED
     assert attributions >= SEED_ATTRIBUTIONS_MATCHED
     assert (modes, cues) == (34, 34)

@@ -114,11 +114,13 @@ def test_annotate_blind_and_adjudicate(browser, live_server, annotator, other_an
     page.check("input[name=attribution][value=explicit]")
     page.check("input[name=mode][value=indirect]")
     page.fill("#id_cue", "says")
+    assert page.locator(".ra-stance-row").count() == 0  # no empty rows: "Add a target" adds one
+    page.click("text=Add a target")
     choose(page, "id_stances-0-target", "Taiw", "Taiwan")
     page.check("input[name='stances-0-stance'][value=favor]")
-    page.click("text=Add a target")  # a third row, its autocomplete working too
-    choose(page, "id_stances-2-target", "belt", "Belt and Road Initiative")
-    page.check("input[name='stances-2-stance'][value=against]")
+    page.click("text=Add a target")  # a second row, its autocomplete working too
+    choose(page, "id_stances-1-target", "belt", "Belt and Road Initiative")
+    page.check("input[name='stances-1-stance'][value=against]")
     page.click("input[name=_next]")
     page.wait_for_url(re.compile(rf"/statement/{third.pk}/annotate/$"))
     assert "Saved your annotation of statement 2" in page.inner_text(".messagelist")

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 from django.test import override_settings
 
 from readout_annotations.admin.catalog import ranked
@@ -78,6 +79,28 @@ TEXT_BOX = """([start, end]) => {
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
   .slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+# What an annotator checks of a proposal: {name: [top, bottom, highest top, lowest bottom seen]}
+# in the window; the statement is seen inside its scrolling box, a field of the form above the
+# sticky save bar.
+FIRST_SCREEN = """() => {
+  const form = document.getElementById('ra-reading-form');
+  const bar = form.querySelector('.ra-submit').getBoundingClientRect().top;
+  const source = document.querySelector('.ra-source').getBoundingClientRect();
+  const seen = (element, top, bottom) => {
+    const box = element.getBoundingClientRect();
+    return [box.top, box.bottom, Math.max(0, top), Math.min(window.innerHeight, bottom)].map(Math.round);
+  };
+  const boxes = {statement: seen(document.querySelector('mark.ra-current'), source.top, source.bottom)};
+  for (const field of ['attribution', 'speaker', 'mode', 'cue']) {
+    boxes[field] = seen(form.querySelector(`[data-field=${field}]`), 0, bar);
+  }
+  form.querySelectorAll('.ra-stance-row.ra-proposed').forEach((row, index) => {
+    boxes[`stance ${index + 1}`] = seen(row, 0, bar);
+  });
+  return boxes;
+}"""
 
 
 @dataclass
@@ -282,6 +305,84 @@ def test_reading_the_seed_with_the_keyboard_costs_few_actions(browser, live_serv
         rows = costs.get(category, [])
         if rows:
             assert sum(a for _, a, _ in rows) / len(rows) <= most, (category, rows)
+
+
+def test_every_proposal_of_the_seed_is_seen_whole_at_1400_by_900(browser, live_server, annotator):  # noqa: F811
+    """The statement, its attribution, speaker, mode, cue and every proposed stance: all in the
+    first screen of a 1400x900 window, above the save bar, without scrolling, on every statement
+    of the seed as an annotator meets them (after "Saved your annotation of ..." from the last)."""
+    from readout_annotations.models import Readout
+
+    call_command("loaddata", SEED, verbosity=0)
+    readout = Readout.objects.get(slug=SEED)
+    Annotation.objects.filter(statement__readout=readout).delete()
+    create_proposals(readout)
+    stances = dict(readout.statements.annotate(n=Count("annotations__stances")).values_list("number", "n"))
+    assert max(stances.values()) >= 5  # the longest forms are among them
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server.url + url("statement_next") + f"?readout__id__exact={readout.pk}")
+    hidden, messages = {}, 0
+    for _ in stances:
+        page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+        number = int(page.get_attribute("#ra-reading-form", "data-number"))
+        messages += page.locator(".messagelist li").count()
+        seen = page.evaluate(FIRST_SCREEN)
+        assert len(seen) == 5 + stances[number], (number, seen)  # a row per proposed stance
+        cut = [name for name, (top, bottom, highest, lowest) in seen.items() if top < highest or bottom > lowest]
+        if cut or page.evaluate("() => window.scrollY"):
+            hidden[number] = cut or "scrolled"
+            print(number, seen)
+        before = page.url
+        page.keyboard.press("Control+Enter")
+        page.wait_for_url(lambda address, before=before: address != before)
+    assert hidden == {}
+    assert messages == len(stances) - 1
+
+
+# The open picker's list and the stance row it edits, as boxes in the window.
+PICKER = """() => {
+  const select = document.querySelector('.ra-stance-row .select2-container--open');
+  const row = select.closest('.ra-stance-row');
+  const box = (element) => { const b = element.getBoundingClientRect(); return [b.top, b.bottom].map(Math.round); };
+  const list = document.querySelector('.select2-container--open .select2-dropdown');
+  return {below: list.classList.contains('select2-dropdown--below'), list: box(list), picker: box(select),
+          above: row.previousElementSibling ? box(row.previousElementSibling) : null, window: window.innerHeight};
+}"""
+
+
+def test_a_stance_picker_opens_below_its_row_even_at_the_foot_of_the_form(browser, live_server, annotator):  # noqa: F811
+    """Near the foot of the window the target picker makes room below itself instead of opening
+    over the row above (select2 opens upward where the window has no room below)."""
+    from readout_annotations.models import Readout
+
+    call_command("loaddata", SEED, verbosity=0)
+    readout = Readout.objects.get(slug=SEED)
+    Annotation.objects.filter(statement__readout=readout).delete()
+    create_proposals(readout)
+    statement = readout.statements.annotate(n=Count("annotations__stances")).filter(n__gte=5).order_by("number").first()
+    page = log_in(browser, live_server, "annotator1")
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    def check(how: str) -> None:
+        page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+        page.keyboard.type("ta")
+        page.wait_for_function("() => !document.querySelector('.select2-results__option.loading-results')")
+        page.locator(".select2-results__option").first.wait_for()
+        seen = page.evaluate(PICKER)
+        assert seen["below"], (how, seen)
+        assert seen["picker"][1] <= seen["list"][0] + 1 and seen["list"][1] <= seen["window"], (how, seen)
+        assert seen["above"] is None or seen["above"][1] <= seen["picker"][0] + 1, (how, seen)
+        page.keyboard.press("Escape")
+
+    for how in ("t", "click"):
+        page.goto(live_server.url + url("statement_annotate", statement.pk))
+        page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+        if how == "t":  # a new row at the foot of the stances
+            page.keyboard.press("t")
+        else:  # the last proposed row's picker
+            page.locator(".ra-stance-row .select2-selection").last.click()
+        check(how)
 
 
 def gold_of_annotator(readout, user) -> dict[int, Gold]:

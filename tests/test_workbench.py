@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from readout_annotations.admin.catalog import ANYWHERE, EXACT, PREFIX, WORD, ranked
 from readout_annotations.models import Annotation, Origin, ReviewStatus, Speaker, Stance, Target
+from readout_annotations.proposers import create_proposals
 
 from .conftest import make_readout
 from .test_admin import annotate, catalog, query_count, reading_data, sentences, url
@@ -198,17 +201,34 @@ def test_the_form_opens_prefilled_from_the_machine_proposal_and_saves_nothing(cl
         "note": "",
         "version": None,
     }
-    assert [(f["target"].value(), f["stance"].value(), f.why) for f in stances.forms[:2]] == [
+    assert [(f["target"].value(), f["stance"].value(), f.why) for f in stances.forms] == [
         (bri.pk, "against", "rule: supports X"),
         (taiwan.pk, "favor", "rule: supports X"),
-    ]
+    ]  # no empty rows: "Add a target" (key t) adds one
+    assert response.context["proposed"] == {"speaker", "attribution", "mode", "cue", "stances"}
     page = response.content.decode()
+    assert page.count("ra-stance-row ra-proposed") == 2
     assert "Machine proposal" in page and "rule: cue" in page and "Stance on Taiwan" in page
     assert not Annotation.objects.filter(annotator=annotator).exists()
     # my own annotation wins over the proposal
     annotate(statement, annotator, speaker=None, attribution="narration")
     response = client.get(url("statement_annotate", statement.pk))
     assert response.context["proposal"] is None and response.context["form"]["attribution"].value() == "narration"
+
+
+@pytest.mark.django_db
+def test_a_narration_proposal_marks_only_what_it_filled_and_says_why(client, small_readout, annotator):
+    create_proposals(small_readout)
+    statement = small_readout.statements.get(number=1)  # "On May 5, President Xi held talks ...": narration
+    client.force_login(annotator)
+    response = client.get(url("statement_annotate", statement.pk))
+    assert response.context["proposed"] == {"attribution"}  # no speaker, mode, cue or stance to mark
+    page = response.content.decode()
+    assert re.findall(r'class="ra-field ra-proposed" data-field="(\w+)"', page) == ["attribution"]
+    assert page.count('class="ra-proposed-mark"') == 1
+    assert "Why: rule: no-frame" in page
+    assert response.context["stances"].forms == [] and 'name="stances-TOTAL_FORMS" value="0"' in page
+    assert "data-add-stance" in page
 
 
 @pytest.mark.django_db

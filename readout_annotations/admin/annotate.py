@@ -18,7 +18,14 @@ from ..conf import app_settings
 from ..models import Annotation, Origin, ReviewStatus, Speaker, Stance, Statement, Target
 from .catalog import ANYWHERE, ranked
 from .common import WORKBENCH_MEDIA, is_reviewer, layout
-from .forms import ProposeSpeakerForm, ProposeTargetForm, VocabularySelect, reading_forms, reading_record
+from .forms import (
+    ProposeSpeakerForm,
+    ProposeTargetForm,
+    VocabularySelect,
+    proposed_fields,
+    reading_forms,
+    reading_record,
+)
 
 ANNOTATE_PERMISSION = "readout_annotations.add_annotation"
 
@@ -186,6 +193,7 @@ def annotate_view(model_admin, request, object_id):
         "paragraphs": paragraph_of(statement),
         "mine": mine,
         "proposal": proposal if not form.is_bound else None,  # once posted, the fields are mine
+        "proposed": proposed_fields(form, stances) if proposal and not form.is_bound else set(),
         "previous_speaker": previous_speaker(statement, request.user),
         "guideline_url": app_settings.GUIDELINE_URL,
         "propose_target_form": propose_target_form(site, request.user),

@@ -10,7 +10,18 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Annotation, Attribution, Mode, Speaker, SpeakerKind, Stance, StanceValue, Target, TargetKind
+from ..models import (
+    Annotation,
+    Attribution,
+    Mode,
+    Origin,
+    Speaker,
+    SpeakerKind,
+    Stance,
+    StanceValue,
+    Target,
+    TargetKind,
+)
 
 
 def autocomplete(form_field: forms.ModelChoiceField, model_field, admin_site) -> None:
@@ -125,7 +136,7 @@ class ReadingForm(forms.Form):
         rule, shown as the "why", not copied into my reading)."""
         if annotation is None:
             return {}
-        mine = annotation.origin != "machine"
+        mine = annotation.origin != Origin.MACHINE
         return {
             "speaker": annotation.speaker_id,
             "attribution": annotation.attribution,
@@ -181,13 +192,19 @@ class BaseStanceFormSet(forms.BaseFormSet):
 
     @staticmethod
     def initial_from(annotation: Annotation | None) -> list[dict]:
+        """The rows of ``annotation``'s stances; a machine proposal's carry their ``why``."""
         if annotation is None:
             return []
-        return [{"target": s.target_id, "stance": s.stance, "why": s.note} for s in annotation.stances.all()]
+        machine = annotation.origin == Origin.MACHINE
+        return [
+            {"target": s.target_id, "stance": s.stance, "why": s.note if machine else ""}
+            for s in annotation.stances.all()
+        ]
 
 
+#: No empty rows: "Add a target" (key ``t``) adds one where the annotator wants it.
 StanceFormSet = forms.formset_factory(
-    StanceForm, formset=BaseStanceFormSet, extra=2, can_delete=True, max_num=100, validate_max=True
+    StanceForm, formset=BaseStanceFormSet, extra=0, can_delete=True, max_num=100, validate_max=True
 )
 
 
@@ -229,6 +246,18 @@ class ProposeTargetForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = Target.objects.usable_by(user)
+
+
+def proposed_fields(form: ReadingForm, stances: BaseStanceFormSet) -> set[str]:
+    """The fields a machine proposal filled, for unbound forms prefilled from it: speaker,
+    attribution, mode and cue where it gave a value, ``"stances"`` where it gave any stance.
+    A field left empty is not the proposal's to mark."""
+    filled = {
+        name
+        for name in ("speaker", "attribution", "mode", "cue")
+        if form.initial.get(name) not in form.fields[name].empty_values
+    }
+    return filled | ({"stances"} if stances.initial else set())
 
 
 def reading_record(statement, form: ReadingForm, stances: BaseStanceFormSet) -> dict:

@@ -123,6 +123,9 @@
                 propose(select, {name: term, kind: item.propose});
             }
         });
+        if (select.closest('.ra-stance-row')) {
+            $(select).on('select2:opening', () => makeRoomBelow(select));
+        }
         $(select).on('select2:select', () => {
             const row = select.closest('.ra-stance-row');
             if (row) {
@@ -130,6 +133,23 @@
                 nameStanceGroup(row);
             }
         });
+    }
+
+    // The height a picker's open list takes below it: the search field and select2's 200 px of results.
+    const LIST_ROOM = 260;
+
+    // select2 opens a list upward, over the row above, where the window has no room below the
+    // picker: scroll the page first (growing it at the foot when it is too short), so that the
+    // list opens below the stance row being edited, as it does higher up.
+    function makeRoomBelow(select) {
+        const short = selectionOf(select).getBoundingClientRect().bottom + LIST_ROOM - window.innerHeight;
+        if (short <= 0) return;
+        const spare = document.documentElement.scrollHeight - window.innerHeight - window.scrollY;
+        if (spare < short) {
+            const main = document.getElementById('content-main');
+            main.style.paddingBottom = `${(parseFloat(main.style.paddingBottom) || 0) + short - spare}px`;
+        }
+        window.scrollBy(0, short);
     }
 
     function nameStanceGroup(row) {
@@ -430,9 +450,15 @@
             if (row.querySelector('select').value) nameStanceGroup(row);
         });
         for (const box of document.querySelectorAll('.ra-scroll-to-mark')) {
+            // A sticky box ends in the first screen too (its CSS height is the window's, for
+            // when it sticks to the top), so that the statement scrolled into it is in view.
+            const top = box.getBoundingClientRect().top;
+            if (getComputedStyle(box).position === 'sticky' && top + box.offsetHeight > window.innerHeight) {
+                box.style.maxHeight = `${window.innerHeight - top - 8}px`;
+            }
             const mark = box.querySelector('mark.ra-current');
             if (mark && box.scrollHeight > box.clientHeight) {
-                const offset = mark.getBoundingClientRect().top - box.getBoundingClientRect().top;
+                const offset = mark.getBoundingClientRect().top - top;
                 box.scrollTop += offset - box.clientHeight / 3;
             }
         }
