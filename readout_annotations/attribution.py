@@ -1524,6 +1524,15 @@ def _act_verb_at(words: Sequence[Token], i: int) -> bool:
     return word in _IRREGULAR_ACTS or (word.endswith("ed") and words[i].text.islower())
 
 
+def read_readout(sentences: Sequence[Sentence], cast: Cast, *, title: str = "", language: str = "") -> list[Proposal]:
+    """Discover a readout's participants into ``cast`` (from its title and sentences), then
+    propose a reading of each sentence: the one sequence the proposer and the dev-set scorer
+    (``devset``) run. Each sentence is tokenized once for both steps."""
+    tokenized = [tokens(s.text) if len(s.text) <= MAX_SENTENCE else [] for s in sentences]
+    discover([title, *(s.text for s in sentences)], cast, tokenized=[tokens(title), *tokenized])
+    return propose(sentences, cast, title=title, language=language, tokenized=tokenized)
+
+
 def propose(
     sentences: Sequence[Sentence],
     cast: Cast,
@@ -1850,9 +1859,7 @@ def proposals_for_readout(readout, speakers: Iterable | None = None) -> list:
     statements = list(readout.statements.order_by("number"))
     sentences = [Sentence(s.paragraph, s.text) for s in statements]
     title = readout.title or ""
-    tokenized = [tokens(s.text) if len(s.text) <= MAX_SENTENCE else [] for s in sentences]  # once, for both
-    discover([title, *(s.text for s in sentences)], cast, tokenized=[tokens(title), *tokenized])
-    proposals = propose(sentences, cast, title=title, language=readout.language or "", tokenized=tokenized)
+    proposals = read_readout(sentences, cast, title=title, language=readout.language or "")
     used = {p.speaker for p in proposals if p.speaker is not None}
     matched = {id(p) for p in cast.participants if p.key is None and p.rule}
     for participant in [p for p in cast.participants if p.key is None]:

@@ -68,8 +68,7 @@ def score_readout(path: Path, warm: bool) -> Score:
         gazetteer=officeholders.builtin(),
         on=parsed.timestamp.date(),
     )
-    attribution.discover([parsed.title, *(s.text for s in sentences)], cast)
-    proposals = attribution.propose(sentences, cast, title=parsed.title)
+    proposals = attribution.read_readout(sentences, cast, title=parsed.title)
     slugs = {p.key: p.key for p in cast.participants if p.key}
     table = json.loads((path.parent / "speakers.json").read_text(encoding="utf-8"))
     gold = json.loads(path.with_name(path.name.removesuffix(".txt") + ".gold.json").read_text(encoding="utf-8"))
