@@ -59,6 +59,8 @@ OPTIONS = ("raw", "trailer")
 #: A cell starting with one of these runs as a formula in a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRAILER = "#end"
+#: Rows joined into one chunk of ``chunks`` (fewer, larger writes).
+ROWS_PER_CHUNK = 1000
 
 
 def _value(value) -> str:
@@ -121,6 +123,7 @@ def chunks(
     yield header
     row_id = 0
     statement = text = place = published = None
+    rows: list[str] = []
     for record in records:
         key = statement_of(record)
         if key != statement:  # a statement's cells: once for all its readings
@@ -140,15 +143,18 @@ def chunks(
         common = f"{reading},{place},{person},{published}\r\n"
         entries = record["stances"]
         if entries:
-            rows = []
             for entry in entries:
                 row_id += 1
                 target, rest = stances[entry["target"], entry["stance"], entry["target_name"]]
                 rows.append(f"{row_id},{target},{text},{rest},{common}")
-            yield "".join(rows)
         else:
             row_id += 1
-            yield f"{row_id},,{text},,,{common}"
+            rows.append(f"{row_id},,{text},,,{common}")
+        if len(rows) >= ROWS_PER_CHUNK:
+            yield "".join(rows)
+            rows = []
+    if rows:
+        yield "".join(rows)
     if trailer:
         yield f"{TRAILER},,{row_id}\r\n"
 

@@ -36,28 +36,35 @@ def chunks(
     trailer: bool = False,
 ) -> Iterator[str]:
     readouts = readouts or ReadoutCache(offsets)
-    line = _Lines()
-    count = 0
+    line = _Lines() if readouts.offsets == CODEPOINTS else _wide_line(readouts)
+    count, lines = 0, []
     for record in records:
-        count += 1
-        if readouts.offsets != CODEPOINTS:
-            record = {
-                **record,
-                "start": readouts.readout_offset(record["readout"], record["start"]),
-                "end": readouts.readout_offset(record["readout"], record["end"]),
-                "offset_unit": readouts.offsets,
-            }
-            yield _encode(record) + "\n"
-        elif len(record) == FIELD_COUNT:
-            try:
-                text = line(record)
-            except (KeyError, TypeError):  # not a record's fields, or not their types
-                text = _encode(record) + "\n"
-            yield text
-        else:
-            yield _encode(record) + "\n"
+        lines.append(line(record))
+        if len(lines) == LINES_PER_CHUNK:
+            count += LINES_PER_CHUNK
+            yield "".join(lines)
+            lines = []
+    count += len(lines)
+    if lines:
+        yield "".join(lines)
     if trailer:
         yield json.dumps({TRAILER: {"records": count}}) + "\n"
+
+
+#: Lines joined into one chunk of ``chunks`` (fewer, larger writes; a few hundred KB at most).
+LINES_PER_CHUNK = 500
+
+
+def _wide_line(readouts: ReadoutCache):
+    """The line of a record whose ``start`` and ``end`` count UTF-16 code units, as
+    ``offset_unit`` says."""
+
+    def line(record: dict) -> str:
+        slug = record["readout"]
+        start, end = readouts.readout_offset(slug, record["start"]), readouts.readout_offset(slug, record["end"])
+        return _encode({**record, "start": start, "end": end, "offset_unit": readouts.offsets}) + "\n"
+
+    return line
 
 
 FIELD_COUNT = len(RECORD_FIELDS)
@@ -82,6 +89,14 @@ class _Lines:
         return f'{{"target": {target}, "target_name": {name}, "stance": {value}}}'
 
     def __call__(self, record: dict) -> str:
+        if len(record) != FIELD_COUNT:
+            return _encode(record) + "\n"
+        try:
+            return self._line(record)
+        except (KeyError, TypeError):  # not a record's fields, or not their types
+            return _encode(record) + "\n"
+
+    def _line(self, record: dict) -> str:
         strings = self.strings
         key = statement_of(record)
         if key != self.statement:  # a statement's fields: once for all its readings
@@ -106,11 +121,6 @@ class _Lines:
             f'"origin": {strings[record["origin"]]}, "model_name": {strings[record["model_name"]]}, '
             f'"model_version": {strings[record["model_version"]]}, "gold": {"true" if record["gold"] else "false"}}}\n'
         )
-
-
-def lines(records: Iterable[dict]) -> Iterator[str]:
-    """The lines of the default (code point) export."""
-    return chunks(records)
 
 
 def write(records: Iterable[dict], stream: TextIO, **options) -> int:
