@@ -382,6 +382,6 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         if "charset" not in media_type:
             media_type += "; charset=utf-8"
         response = StreamingHttpResponse(buffered(chunks), content_type=media_type)
-        which = "all" if values["all"] else "gold"
-        response["Content-Disposition"] = f'attachment; filename="readout-annotations-{which}.{module.EXTENSION}"'
+        filename = records.export_filename("all" if values["all"] else "gold", module.EXTENSION)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
