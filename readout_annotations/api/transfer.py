@@ -205,7 +205,8 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def post_job(self, request) -> Response:
-        """``?async=1``: one or more files (``file`` repeated) imported by a job, all or nothing."""
+        """``?async=1``: one or more files (``file`` repeated) imported by a job, each file in a
+        transaction of its own (``jobs.run_import_readouts``)."""
         raw = request.content_type.split(";")[0].strip().lower() == PlainTextParser.media_type
         fields = {key: request.query_params[key] for key in IMPORT_FIELDS if key in request.query_params}
         if not raw:
