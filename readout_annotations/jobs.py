@@ -287,8 +287,8 @@ def run_export(job: Job, progress: Progress) -> dict:
         count = module.write(counted(rows), stream, readouts=cache, **options)
         stream.flush()
         raw.seek(0)
-        which = "all" if everything else "gold"
-        job.result.save(f"readout-annotations-{which}.{module.EXTENSION}", File(raw), save=False)
+        scope = "selected" if "annotations" in parameters else "all" if everything else "gold"
+        job.result.save(records.export_filename(scope, module.EXTENSION), File(raw), save=False)
         stream.detach()
     progress.total = count
     return {"records": count, "format": parameters.get("format", "jsonl")}

@@ -382,6 +382,19 @@ def export_count(*, all: bool = False, readouts: Iterable[str] = (), user=None) 
     return statements.count() if annotations is None else annotations.count()
 
 
+#: What an export's file holds, which its name says: the gold reading of every statement, every
+#: annotation (``all``), or the annotations selected in the admin.
+EXPORT_SCOPES = ("gold", "all", "selected")
+
+
+def export_filename(scope: str, extension: str) -> str:
+    """The file name of an export, ``readout-annotations-<scope>.<extension>`` (``scope`` one of
+    ``EXPORT_SCOPES``, else ``ValueError``); the API, the admin and export jobs name files alike."""
+    if scope not in EXPORT_SCOPES:
+        raise ValueError(f"unknown export scope {scope!r}: one of {', '.join(EXPORT_SCOPES)}")
+    return f"readout-annotations-{scope}.{extension}"
+
+
 def _export_selection(all: bool, readouts: Iterable[str], user) -> tuple[QuerySet, QuerySet | None]:
     """The statements an export covers and, with ``all``, the annotations it writes (one record
     each; None without ``all``: then one record per statement)."""

@@ -527,3 +527,69 @@ def test_guideline_errors_name_their_field_and_save_nothing(browser, live_server
     assert "A stance needs a speaker" in page.inner_text("[data-field=stances] .errorlist")
     assert page.input_value("#id_cue") == ""
     assert not Annotation.objects.filter(annotator=annotator).exists()
+
+
+def open_proposal(browser, live_server, text: str = "Xi said that China opposes interference in Tibet."):  # noqa: F811
+    """annotator1's page on a one-statement readout with a machine proposal: Xi Jinping,
+    explicit, indirect, cue "said", favor Taiwan."""
+    from .conftest import make_readout
+    from .test_admin import annotate, catalog
+
+    xi, _, taiwan, _ = catalog()
+    statement = make_readout("proposal", text).statements.get()
+    annotate(statement, None, speaker=xi, mode="indirect", cue="said", stances=[(taiwan, "favor")])
+    page = log_in(browser, live_server, "annotator1")
+    page.goto(live_server.url + url("statement_annotate", statement.pk))
+    page.wait_for_selector("#ra-reading-form select[name=speaker] + .select2")
+    return page
+
+
+PROPOSED = """() => [...document.querySelectorAll('.ra-field.ra-proposed, .ra-stance-row.ra-proposed')]
+  .map((e) => e.dataset.field || 'stance row')"""
+
+
+def test_a_field_changed_in_a_picker_loses_its_proposal_mark(browser, live_server, annotator):  # noqa: F811
+    """select2 announces a choice with a jQuery change: the speaker and a stance's target lose
+    their ◆ as attribution and mode do, and the untouched fields keep theirs."""
+    page = open_proposal(browser, live_server)
+    assert page.evaluate(PROPOSED) == ["attribution", "speaker", "mode", "cue", "stances", "stance row"]
+    annotator_ = Annotator(page)
+    annotator_.press("/")
+    annotator_.pick("luka", "Alexander Lukashenko")
+    assert page.evaluate(PROPOSED) == ["attribution", "mode", "cue", "stances", "stance row"]
+    assert not page.locator("[data-field=speaker] .ra-proposed-mark").is_visible()
+    page.click(".ra-stance-row .select2-selection")
+    annotator_.pick("belt", "Belt and Road Initiative")
+    assert page.evaluate(PROPOSED) == ["attribution", "mode", "cue", "stances"]
+    annotator_.press("d")
+    assert page.evaluate(PROPOSED) == ["attribution", "cue", "stances"]
+
+
+def test_the_cue_is_checked_at_every_keystroke(browser, live_server, annotator):  # noqa: F811
+    page = open_proposal(browser, live_server)
+    cue = page.locator("#id_cue")
+    page.keyboard.press("k")
+    page.keyboard.type("sad")  # not in the statement: red before the field loses focus
+    assert "ra-invalid" in cue.get_attribute("class")
+    assert page.evaluate("() => document.activeElement.id") == "id_cue"
+    page.keyboard.press("Backspace")
+    page.keyboard.type("id")  # "said": valid again, still typing
+    assert "ra-invalid" not in (cue.get_attribute("class") or "")
+    assert page.evaluate("() => document.activeElement.id") == "id_cue"
+
+
+def test_the_propose_target_dialog_shows_its_error_box_only_with_an_error(browser, live_server, annotator):  # noqa: F811
+    page = open_proposal(browser, live_server)
+    page.keyboard.press("t")
+    page.wait_for_function("() => document.activeElement.matches('.select2-search__field')")
+    page.keyboard.type("Tibet")
+    page.locator(".select2-results__option", has_text="propose a new target “Tibet”").wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ra-propose-target[open]")
+    errors = page.locator("#ra-propose-target [data-errors]")
+    assert not errors.is_visible()
+    page.fill("#id_propose_name", "   ")  # the browser sends it, the server finds no name
+    page.click("#ra-propose-target input[type=submit]")
+    errors.wait_for(state="visible")
+    assert "name: This field is required." in errors.inner_text()
+    assert page.locator("#ra-propose-target[open]").count() == 1

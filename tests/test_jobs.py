@@ -269,6 +269,23 @@ def test_the_admin_shows_a_user_their_own_jobs_with_progress_refresh_and_downloa
     assert running.status_code == 200 and 'http-equiv="refresh"' in running.content.decode()
 
 
+def test_the_admin_job_page_counts_selected_annotations_below_its_result(
+    reviewer, client, django_capture_on_commit_callbacks
+):
+    """The admin's "export selected" keeps the ids in its parameters; its page counts them, and the
+    download link comes first (91 ids, one a line, pushed it about 2,000 px down)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.submit(Job.Kind.EXPORT, reviewer, {"format": "jsonl", "annotations": list(range(1, 92))})
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    client.force_login(reviewer)
+    page = client.get(f"/admin/readout_annotations/job/{job.pk}/change/").content.decode()
+    assert "annotations: 91 annotations; format: jsonl" in page
+    assert "<li>17</li>" not in page
+    link = f'<a href="/admin/readout_annotations/job/{job.pk}/download/">readout-annotations-selected.jsonl</a>'
+    assert link in page and page.index(link) < page.index("91 annotations")
+
+
 def test_the_admin_job_page_shows_parameters_errors_and_summary_as_text(
     reviewer, client, django_capture_on_commit_callbacks
 ):
@@ -326,6 +343,7 @@ def test_with_a_worker_backend_the_admin_export_and_import_become_jobs_with_thei
     assert jobs.execute(str(job.uuid)) == "succeeded"
     job.refresh_from_db()
     assert job.progress_done == job.progress_total == 1
+    assert job.result.name.rsplit("/", 1)[-1] == "readout-annotations-selected.jsonl"  # not "-gold"
     client.force_login(reviewer)
     upload = io.BytesIO(READOUT_FILE)
     upload.name = "worker.txt"

@@ -355,3 +355,10 @@ def test_record_queries_do_not_grow_with_the_statements(db):
     # statements + the stances of their gold; the read statements + annotations + their stances
     # + the names they use (speakers, annotators, targets: each fetched once)
     assert counts[10] == (2, 6)
+
+
+def test_an_export_file_is_named_by_what_it_holds():
+    assert records.export_filename("selected", "csv") == "readout-annotations-selected.csv"
+    assert records.export_filename("gold", "doccano.jsonl") == "readout-annotations-gold.doccano.jsonl"
+    with pytest.raises(ValueError, match="unknown export scope 'mine': one of gold, all, selected"):
+        records.export_filename("mine", "csv")

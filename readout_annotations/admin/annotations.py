@@ -15,7 +15,6 @@ from django.db.models import F
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from ..formats import FORMATS
 from ..formats.base import buffered
 from ..models import Annotation, Job, Stance
 from ..proposers import machine_label
-from ..records import all_records
+from ..records import all_records, export_filename
 from ..tasks import runs_in_background
 from .annotate import statement_url
 from .common import ModelAdmin, is_reviewer
@@ -98,8 +97,7 @@ def _export_action(name: str, module, **options):
         ids = getattr(module, "ANNOTATION_IDS", False)
         chunks = module.chunks(all_records(queryset, annotation_ids=ids), **options)
         response = StreamingHttpResponse(buffered(chunks), content_type=content_type)
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="annotations-{stamp}.{extension}"'
+        response["Content-Disposition"] = f'attachment; filename="{export_filename("selected", extension)}"'
         return response
 
     label = f"{name} (raw)" if options.get("raw") else name

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .. import jobs
 from ..models import Job, Readout
@@ -34,12 +35,12 @@ class JobAdmin(ModelAdmin):
         "kind",
         "status",
         "progress",
+        "download_link",  # above the parameters and errors, which may be long
         "user_name",
         "parameters_shown",
         "input_names",
         "errors_shown",
         "summary_shown",
-        "download_link",
         "attempts",
         "created_at",
         "started_at",
@@ -85,7 +86,13 @@ class JobAdmin(ModelAdmin):
 
     @admin.display(description=_("parameters"))
     def parameters_shown(self, job: Job) -> SafeString | str:
-        return readable(job.parameters)
+        parameters = job.parameters
+        if isinstance(parameters, dict) and isinstance(parameters.get("annotations"), list):
+            # the admin's "export selected": its ids, possibly thousands, counted rather than listed
+            count = len(parameters["annotations"])
+            shown = ngettext("%(count)d annotation", "%(count)d annotations", count) % {"count": count}
+            parameters = {**parameters, "annotations": shown}
+        return readable(parameters)
 
     @admin.display(description=_("errors"))
     def errors_shown(self, job: Job) -> SafeString | str:

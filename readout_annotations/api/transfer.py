@@ -205,7 +205,8 @@ class ReadoutImportView(ApiViewMixin, drf_views.APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def post_job(self, request) -> Response:
-        """``?async=1``: one or more files (``file`` repeated) imported by a job, all or nothing."""
+        """``?async=1``: one or more files (``file`` repeated) imported by a job, each file in a
+        transaction of its own (``jobs.run_import_readouts``)."""
         raw = request.content_type.split(";")[0].strip().lower() == PlainTextParser.media_type
         fields = {key: request.query_params[key] for key in IMPORT_FIELDS if key in request.query_params}
         if not raw:
@@ -382,6 +383,6 @@ class ExportView(ApiViewMixin, drf_views.APIView):
         if "charset" not in media_type:
             media_type += "; charset=utf-8"
         response = StreamingHttpResponse(buffered(chunks), content_type=media_type)
-        which = "all" if values["all"] else "gold"
-        response["Content-Disposition"] = f'attachment; filename="readout-annotations-{which}.{module.EXTENSION}"'
+        filename = records.export_filename("all" if values["all"] else "gold", module.EXTENSION)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

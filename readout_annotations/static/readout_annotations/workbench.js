@@ -126,6 +126,8 @@
         if (select.closest('.ra-stance-row')) {
             $(select).on('select2:opening', () => makeRoomBelow(select));
         }
+        // select2 announces a choice with a jQuery change, which no native listener hears.
+        $(select).on('change', () => unmarkProposal(select));
         $(select).on('select2:select', () => {
             const row = select.closest('.ra-stance-row');
             if (row) {
@@ -180,7 +182,6 @@
             return false;
         }
         choose(select, answer.id, answer.text);
-        select.closest('.ra-field, .ra-stance-row').classList.remove('ra-proposed');
         const row = select.closest('.ra-stance-row');
         if (row) {
             currentRow = row;
@@ -281,12 +282,22 @@
         if (close) close.closest('dialog').close();
     });
 
+    // A field the annotator changed is no longer the machine's proposal: its mark goes.
+    function unmarkProposal(field) {
+        const proposed = field.closest('.ra-proposed');
+        if (proposed && !field.closest('dialog')) proposed.classList.remove('ra-proposed');
+    }
+
     document.addEventListener('change', (event) => {
         if (event.target.matches('.ra-stances input[name$="-DELETE"]')) {
             event.target.closest('.ra-stance-row').classList.toggle('ra-deleted', event.target.checked);
         }
-        const proposed = event.target.closest('.ra-proposed');
-        if (proposed && !event.target.closest('dialog')) proposed.classList.remove('ra-proposed');
+        unmarkProposal(event.target);
+        if (event.target.matches('#ra-reading-form input[name=cue]')) checkCue();
+    });
+
+    // The cue is checked at every keystroke, not only when the field loses focus.
+    document.addEventListener('input', (event) => {
         if (event.target.matches('#ra-reading-form input[name=cue]')) checkCue();
     });
 
