@@ -358,7 +358,7 @@ def test_adversarial_inputs_take_linear_time(text):
 
     def cost(sample: str) -> float:
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             start = time.process_time()
             rules.find_stances(sample, INDEX, context)
             rules.propose_targets(sample, INDEX, context)
@@ -366,7 +366,7 @@ def test_adversarial_inputs_take_linear_time(text):
         return best
 
     half, full = cost(text[: len(text) // 2]), cost(text)
-    assert full < 3 * half + 0.05
+    assert full < 3 * half + 0.1  # 0.1 s of CPU for the machine's pauses (CI once: 0.10 against 3 x 0.017)
 
 
 def _distinct_names(count: int) -> list[str]:
@@ -395,7 +395,7 @@ def test_a_readout_naming_ever_new_targets_takes_linear_time():
         return best
 
     half, full = cost(_readout_of_new_targets(400)), cost(_readout_of_new_targets(800))
-    assert full < 3 * half + 0.05
+    assert full < 3 * half + 0.1
 
 
 def test_a_readout_proposes_at_most_max_new_targets_and_finds_them_again():
