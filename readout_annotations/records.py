@@ -126,6 +126,36 @@ def _columns(model) -> tuple[str, ...]:
     return ("statement_id", *(f"statement__{c}" for c in _STATEMENT_COLUMNS), *_READING_COLUMNS, username)
 
 
+def _record(
+    readout, number, paragraph, start, end, text, speaker, speaker_name, attribution, mode, cue, stances,
+    annotator, origin, machine_name, machine_version, gold,
+) -> dict:  # fmt: skip
+    """The canonical record (``RECORD_FIELDS``) of a statement's columns and a reading's, as the
+    database gives them: the one place a record is built from rows (``read`` and the export walk).
+    An empty ``mode`` and machine name or version are null; ``model_name`` and ``model_version``
+    only for a machine's reading; ``gold`` a bool (SQLite and MariaDB give 0 or 1)."""
+    human = origin == Origin.HUMAN
+    return {
+        "readout": readout,
+        "statement": number,
+        "paragraph": paragraph,
+        "start": start,
+        "end": end,
+        "text": text,
+        "speaker": speaker,
+        "speaker_name": speaker_name,
+        "attribution": attribution,
+        "mode": mode or None,
+        "cue": cue,
+        "stances": stances,
+        "annotator": annotator,
+        "origin": origin,
+        "model_name": None if human else machine_name or None,
+        "model_version": None if human else machine_version or None,
+        "gold": bool(gold),
+    }
+
+
 def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, int, int | None, int | None]]:
     """Canonical records built from rows: ``(record, statement id, annotation id, version)`` each.
 
@@ -148,47 +178,13 @@ def read(queryset, *, reader=None, batch: int = BATCH) -> Iterator[tuple[dict, i
             if pk is not None and hide_gold_of is not None and annotator_id != hide_gold_of and gold:
                 pk = None
             if pk is None:
-                record = {
-                    "readout": readout,
-                    "statement": number,
-                    "paragraph": paragraph,
-                    "start": start,
-                    "end": end,
-                    "text": text,
-                    "speaker": None,
-                    "speaker_name": None,
-                    "attribution": None,
-                    "mode": None,
-                    "cue": None,
-                    "stances": [],
-                    "annotator": None,
-                    "origin": None,
-                    "model_name": None,
-                    "model_version": None,
-                    "gold": False,
-                }
-                yield record, statement_id, None, None
+                unread = _record(readout, number, paragraph, start, end, text, *[None] * 5, [], *[None] * 4, False)
+                yield unread, statement_id, None, None
                 continue
-            human = origin == Origin.HUMAN
-            record = {
-                "readout": readout,
-                "statement": number,
-                "paragraph": paragraph,
-                "start": start,
-                "end": end,
-                "text": text,
-                "speaker": speaker,
-                "speaker_name": speaker_name,
-                "attribution": attribution,
-                "mode": mode or None,
-                "cue": cue,
-                "stances": stances.get(pk, []),
-                "annotator": row[19],
-                "origin": origin,
-                "model_name": None if human else machine_name or None,
-                "model_version": None if human else machine_version or None,
-                "gold": bool(gold),  # the driver's value: SQLite and MariaDB give 0 or 1
-            }
+            record = _record(
+                readout, number, paragraph, start, end, text, speaker, speaker_name, attribution, mode, cue,
+                stances.get(pk, []), row[19], origin, machine_name, machine_version, gold,
+            )  # fmt: skip
             yield record, statement_id, pk, version
 
 
@@ -501,26 +497,10 @@ def _in_batches(annotations: QuerySet, statements: QuerySet) -> Iterator[tuple[d
             for row in by_statement.get(statement_id, ()):
                 _statement, pk, speaker_id, attribution, mode, cue, annotator_id, origin, name, version, gold = row
                 speaker, speaker_name = speakers[speaker_id]
-                human = origin == Origin.HUMAN
-                record = {
-                    "readout": readout,
-                    "statement": number,
-                    "paragraph": paragraph,
-                    "start": start,
-                    "end": end,
-                    "text": text,
-                    "speaker": speaker,
-                    "speaker_name": speaker_name,
-                    "attribution": attribution,
-                    "mode": mode or None,
-                    "cue": cue,
-                    "stances": stances.get(pk, []),
-                    "annotator": usernames[annotator_id],
-                    "origin": origin,
-                    "model_name": None if human else name or None,
-                    "model_version": None if human else version or None,
-                    "gold": bool(gold),
-                }
+                record = _record(
+                    readout, number, paragraph, start, end, text, speaker, speaker_name, attribution, mode, cue,
+                    stances.get(pk, []), usernames[annotator_id], origin, name, version, gold,
+                )  # fmt: skip
                 yield record, pk
 
 

@@ -123,8 +123,8 @@ def test_export_walks_statements_in_batches_in_queries_that_do_not_grow(mixed, m
 
 
 def test_the_export_walk_builds_the_records_read_builds(mixed):
-    """The export walk (``all_records``: no joins, names by key) writes its record dict apart from
-    ``read``'s (the export's hot loop): both must give the same records and ids."""
+    """The export walk (``all_records``: no joins, names by key) and ``read`` (joined rows) reach
+    ``records._record`` by two routes: both must give the same records and ids."""
     annotations = Annotation.objects.filter(statement__readout=mixed).order_by("statement__number", "pk")
     walked = list(records.all_records(annotations, annotation_ids=True))
     read = list(records.read(annotations))
