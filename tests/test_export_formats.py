@@ -421,3 +421,12 @@ def test_csv_rows_are_what_csv_writer_writes(db, seed, raw):
             writer.writerow([cell(row[column]) for column in COLUMNS])
     writer.writerow(["#end", "", str(row_id)])
     assert "".join(FORMATS["csv"].chunks(records, raw=raw, trailer=True)) == expected.getvalue()
+
+
+def test_publication_days_cost_one_query_per_window_even_for_an_unknown_slug(db):
+    make_readout("r-one")
+    cache = ReadoutCache()
+    with CaptureQueriesContext(connection) as queries:
+        days = [cache.publication_day(slug) for slug in ("r-one", "r-one", "zz-none", "zz-none", "zz-none")]
+    assert days[0] is not None and days[2:] == [None, None, None]
+    assert len(queries) == 2  # one window from "r-one", one from "zz-none"

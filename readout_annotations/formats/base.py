@@ -100,7 +100,8 @@ class ReadoutCache:
         if slug not in self._days:
             ahead = Readout.objects.filter(slug__gte=slug).order_by("slug").values_list("slug", "published_on")
             self._days = dict(ahead[: self.DAYS_AHEAD])
-        return self._days.get(slug)
+            self._days.setdefault(slug, None)  # no such readout: not asked of the database again
+        return self._days[slug]
 
     def readout_offset(self, slug: str, offset: int) -> int:
         """A code point offset into the readout's text, in the chosen unit."""
